@@ -1,0 +1,24 @@
+#pragma once
+#include <string>
+
+namespace xg {
+
+/// What does the number crunching. Examples and benchmarks print backend_summary().
+struct BackendInfo {
+  std::string blas;           // "OpenBLAS 0.3.21 ..." (its config string)
+  std::string kernel;         // the OpenBLAS core in use, e.g. "Haswell", "SkylakeX", "Zen"
+  std::string kernel_source;  // who chose it: OpenBLAS's detection, xgrad, or OPENBLAS_CORETYPE
+  int threads = 1;            // BLAS threads
+  std::string simd;           // the instruction set xgrad's own kernels were compiled for
+};
+
+BackendInfo backend_info();
+/// One line: "OpenBLAS 0.3.21, kernel Haswell (chosen by xgrad: ...), 2 threads, simd avx2+fma".
+std::string backend_summary();
+
+/// BLAS thread count (like torch.set_num_threads). Results do not depend on it beyond
+/// the order of floating-point sums inside BLAS.
+void set_num_threads(int threads);
+int get_num_threads();
+
+}  // namespace xg

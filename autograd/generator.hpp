@@ -1,0 +1,43 @@
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace xg {
+
+/// A seedable random stream (xoshiro256**, seeded through splitmix64). Its whole state is five
+/// integers, so checkpoints can save and restore it exactly; results are identical on every
+/// platform (normal samples use our own Box–Muller, not std::normal_distribution, whose
+/// algorithm differs between standard libraries). Not bitwise-compatible with PyTorch's RNG.
+class Generator {
+ public:
+  using State = std::array<std::uint64_t, 5>;  // seed, then the four xoshiro words
+
+  explicit Generator(std::uint64_t seed = 67280421310721ULL) { manual_seed(seed); }
+  void manual_seed(std::uint64_t seed);
+  std::uint64_t initial_seed() const { return state_[0]; }
+
+  std::uint64_t next_u64();
+  /// Uniform in [0, 1) with 53 random bits.
+  double uniform();
+  /// Standard normal (Box–Muller; consumes two uniforms per sample).
+  double normal();
+  /// Uniform integer in [low, high) (unbiased; high > low).
+  std::int64_t randint(std::int64_t low, std::int64_t high);
+
+  State state() const { return state_; }
+  void set_state(const State& state);
+  /// "seed:s0:s1:s2:s3" in hex, for checkpoint metadata; from_string throws on a malformed string.
+  std::string to_string() const;
+  void set_state_from_string(const std::string& text);
+
+ private:
+  State state_{};
+};
+
+/// The process-wide generator used when none is passed (like torch's default generator).
+Generator& default_generator();
+/// Reseeds the default generator (torch.manual_seed).
+void manual_seed(std::uint64_t seed);
+
+}  // namespace xg

@@ -1,0 +1,61 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+namespace xg {
+
+/// One recorded operation on the tape.
+///
+/// `sequence_nr` comes from a thread-local counter, so recording order is a topological
+/// order: backward simply runs the reachable nodes from the highest number down.
+/// `next[i]` is the node that receives the gradient of the op's i-th input (null when that
+/// input needs no gradient). Leaves get an "AccumulateGrad" sink node that writes into
+/// their `grad`.
+struct Node {
+  /// Given d(loss)/d(output), returns d(loss)/d(input_i) for each input (undefined = zero).
+  using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
+
+  Node(const char* name, Shape output_shape, Dtype output_dtype);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const char* name;
+  std::uint64_t sequence_nr;
+  Shape output_shape;  // every gradient flowing in must have exactly this shape
+  Dtype output_dtype;
+  std::vector<std::shared_ptr<Node>> next;
+  BackwardFn backward;   // empty once released
+  bool released = false;
+
+  std::weak_ptr<TensorImpl> leaf;      // set on AccumulateGrad nodes
+  std::weak_ptr<TensorImpl> retained;  // set by retain_grad() on a non-leaf output
+
+  // Scratch used by the engine during one backward pass.
+  Tensor pending_grad;
+  std::uint64_t visit_mark = 0;
+
+  bool is_accumulator = false;        // true for a leaf's AccumulateGrad sink
+};
+
+/// Number of Node objects alive in the process (tests use it to prove graphs are freed).
+std::int64_t live_node_count();
+
+/// True when an op should record: grad mode is on and some input requires grad.
+bool needs_grad(std::initializer_list<const Tensor*> inputs);
+bool needs_grad(const std::vector<Tensor>& inputs);
+
+/// Attaches a backward node to `output`. The closure must capture only what backward needs,
+/// as detached tensors (capturing a graph-attached tensor would keep its graph alive).
+void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward);
+
+/// Accumulates `grad` into `into` (undefined `into` takes `grad`), checking the shapes agree
+/// and naming both and the op otherwise.
+void accumulate_grad(Tensor& into, const Tensor& grad, const char* op);
+
+}  // namespace xg

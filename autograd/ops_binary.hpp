@@ -1,0 +1,49 @@
+#pragma once
+#include "autograd/tensor.hpp"
+
+namespace xg {
+
+// Elementwise binary ops with NumPy/PyTorch broadcasting. Both operands must have the same
+// floating dtype (no implicit promotion: mixing float32 and float64 is rejected, naming both).
+// Backward reduces each gradient back to its operand's shape with sum_to_shape.
+
+/// a + b
+Tensor add(const Tensor& a, const Tensor& b);
+/// a − b
+Tensor sub(const Tensor& a, const Tensor& b);
+/// a ⊙ b
+Tensor mul(const Tensor& a, const Tensor& b);
+/// a / b
+Tensor div(const Tensor& a, const Tensor& b);
+/// max(a, b) elementwise; where a == b the gradient is split evenly (as PyTorch does).
+Tensor maximum(const Tensor& a, const Tensor& b);
+/// min(a, b) elementwise; ties split the gradient evenly.
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+// Tensor–scalar forms (the scalar takes the tensor's dtype).
+Tensor add(const Tensor& a, double b);
+Tensor sub(const Tensor& a, double b);
+Tensor rsub(double a, const Tensor& b);  // a − b
+Tensor mul(const Tensor& a, double b);
+Tensor div(const Tensor& a, double b);
+Tensor rdiv(double a, const Tensor& b);  // a / b
+
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, double b);
+Tensor operator-(const Tensor& a, double b);
+Tensor operator*(const Tensor& a, double b);
+Tensor operator/(const Tensor& a, double b);
+Tensor operator+(double a, const Tensor& b);
+Tensor operator-(double a, const Tensor& b);
+Tensor operator*(double a, const Tensor& b);
+Tensor operator/(double a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+
+/// Sums `grad` over the dimensions that broadcasting expanded, giving a tensor of `shape`
+/// (the one helper every binary op's backward uses). Throws if `shape` does not broadcast to grad.
+Tensor sum_to_shape(const Tensor& grad, const Shape& shape);
+
+}  // namespace xg

@@ -1,0 +1,138 @@
+#include "autograd/ops_unary.hpp"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "autograd/kernel_utils.hpp"
+#include "autograd/node.hpp"
+#include "autograd/ops_binary.hpp"
+#include "autograd/xtensor_view.hpp"
+
+namespace xg {
+using detail::map_floating;
+using detail::zip_floating;
+
+namespace {
+// Transcendental forwards go through xtensor so xsimd vectorises them (exp/log/tanh are the hot
+// ones in an RNN); `expr` maps an xtensor view of the input to an expression.
+template <typename Expr>
+Tensor vectorised(const char* op, const Tensor& x, Expr&& expr) {
+  detail::check_floating(op, x);
+  Tensor out = detail::empty_like(x);
+  detail::dispatch_floating(op, x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    auto in = detail::flat_view(x.data<T>(), x.numel());
+    auto o = detail::flat_view(out.data<T>(), x.numel());
+    o = expr(in);
+  });
+  return out;
+}
+
+std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
+}  // namespace
+
+Tensor neg(const Tensor& x) {
+  Tensor out = map_floating("neg", x, [](auto v) { return -v; });
+  if (needs_grad({&x})) record(out, "neg", {x}, [](const Tensor& g) { return one(neg(g)); });
+  return out;
+}
+
+Tensor exp(const Tensor& x) {
+  Tensor out = vectorised("exp", x, [](const auto& v) { return xt::exp(v); });
+  if (needs_grad({&x})) record(out, "exp", {x}, [y = out.detach()](const Tensor& g) { return one(mul(g, y)); });
+  return out;
+}
+
+Tensor log(const Tensor& x) {
+  Tensor out = vectorised("log", x, [](const auto& v) { return xt::log(v); });
+  if (needs_grad({&x})) record(out, "log", {x}, [x = x.detach()](const Tensor& g) { return one(div(g, x)); });
+  return out;
+}
+
+Tensor sqrt(const Tensor& x) {
+  Tensor out = vectorised("sqrt", x, [](const auto& v) { return xt::sqrt(v); });
+  if (needs_grad({&x}))
+    record(out, "sqrt", {x}, [y = out.detach()](const Tensor& g) {
+      return one(zip_floating("sqrt_backward", g, y, [](auto gv, auto yv) { return gv / (yv + yv); }));
+    });
+  return out;
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor out = vectorised("tanh", x, [](const auto& v) { return xt::tanh(v); });
+  if (needs_grad({&x}))
+    record(out, "tanh", {x}, [y = out.detach()](const Tensor& g) {
+      return one(zip_floating("tanh_backward", g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); }));
+    });
+  return out;
+}
+
+Tensor sigmoid(const Tensor& x) {
+  Tensor out = vectorised("sigmoid", x, [](const auto& v) {
+    using T = typename std::decay_t<decltype(v)>::value_type;
+    return T(1) / (T(1) + xt::exp(-v));
+  });
+  if (needs_grad({&x}))
+    record(out, "sigmoid", {x}, [y = out.detach()](const Tensor& g) {
+      return one(zip_floating("sigmoid_backward", g, y, [](auto gv, auto yv) { return gv * yv * (1 - yv); }));
+    });
+  return out;
+}
+
+Tensor relu(const Tensor& x) {
+  Tensor out = map_floating("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
+  if (needs_grad({&x}))
+    record(out, "relu", {x}, [y = out.detach()](const Tensor& g) {
+      return one(zip_floating("relu_backward", g, y, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); }));
+    });
+  return out;
+}
+
+Tensor abs(const Tensor& x) {
+  Tensor out = map_floating("abs", x, [](auto v) { return std::abs(v); });
+  if (needs_grad({&x}))
+    record(out, "abs", {x}, [x = x.detach()](const Tensor& g) {
+      return one(zip_floating("abs_backward", g, x, [](auto gv, auto xv) {
+        return xv > 0 ? gv : (xv < 0 ? -gv : decltype(gv)(0));
+      }));
+    });
+  return out;
+}
+
+Tensor pow(const Tensor& x, double p) {
+  Tensor out = map_floating("pow", x, [p](auto v) { return static_cast<decltype(v)>(std::pow(v, p)); });
+  if (needs_grad({&x}))
+    record(out, "pow", {x}, [x = x.detach(), p](const Tensor& g) {
+      // d(xᵖ)/dx = p·xᵖ⁻¹; p = 0 has zero gradient everywhere (also at x = 0, as PyTorch).
+      return one(zip_floating("pow_backward", g, x, [p](auto gv, auto xv) {
+        using T = decltype(gv);
+        return p == 0 ? T(0) : static_cast<T>(gv * p * std::pow(xv, p - 1));
+      }));
+    });
+  return out;
+}
+
+static Tensor clamp_impl(const char* op, const Tensor& x, double lo, double hi) {
+  if (std::isnan(lo) || std::isnan(hi) || lo > hi)
+    throw std::invalid_argument(std::string(op) + ": expected min <= max, got min = " + std::to_string(lo) +
+                                ", max = " + std::to_string(hi));
+  Tensor out = map_floating(op, x, [lo, hi](auto v) {
+    using T = decltype(v);
+    return v < T(lo) ? T(lo) : (v > T(hi) ? T(hi) : v);
+  });
+  if (needs_grad({&x}))
+    record(out, op, {x}, [x = x.detach(), lo, hi](const Tensor& g) {
+      return one(zip_floating("clamp_backward", g, x, [lo, hi](auto gv, auto xv) {
+        using T = decltype(gv);
+        return (xv >= T(lo) && xv <= T(hi)) ? gv : T(0);
+      }));
+    });
+  return out;
+}
+
+Tensor clamp(const Tensor& x, double lo, double hi) { return clamp_impl("clamp", x, lo, hi); }
+Tensor clamp_min(const Tensor& x, double lo) { return clamp_impl("clamp_min", x, lo, INFINITY); }
+Tensor clamp_max(const Tensor& x, double hi) { return clamp_impl("clamp_max", x, -INFINITY, hi); }
+
+}  // namespace xg

@@ -1,0 +1,244 @@
+#include "autograd/tensor.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "autograd/grad_mode.hpp"
+#include "autograd/node.hpp"
+#include "autograd/runtime.hpp"
+
+namespace xg {
+
+void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph);  // node.cpp
+
+// ---- storage ---------------------------------------------------------------------------
+
+Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
+  ensure_runtime_initialized();
+  // 64-byte alignment: full cache lines and aligned AVX loads; aligned_alloc needs a multiple.
+  const std::size_t rounded = (bytes + 63) / 64 * 64;
+  data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (!data) throw std::bad_alloc();
+}
+
+Storage::~Storage() { std::free(data); }
+
+Tensor empty(const Shape& shape, Dtype dtype) {
+  check_shape_valid("empty", shape);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->dtype = dtype;
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape_numel(shape)) * element_size(dtype));
+  return Tensor(std::move(impl));
+}
+
+// ---- accessors -------------------------------------------------------------------------
+
+static const TensorImpl& checked(const TensorImpl* impl, const char* what) {
+  if (!impl) throw std::invalid_argument(std::string(what) + ": the tensor is undefined");
+  return *impl;
+}
+
+const Shape& Tensor::shape() const { return checked(impl_.get(), "shape").shape; }
+Dtype Tensor::dtype() const { return checked(impl_.get(), "dtype").dtype; }
+
+std::int64_t Tensor::size(std::int64_t d) const { return shape()[normalize_dim("size", d, dim())]; }
+
+template <typename T>
+static constexpr Dtype dtype_of() {
+  if constexpr (std::is_same_v<T, float>) return kFloat32;
+  else if constexpr (std::is_same_v<T, double>) return kFloat64;
+  else return kInt64;
+}
+
+template <typename T>
+T* Tensor::data() {
+  const TensorImpl& impl = checked(impl_.get(), "data");
+  if (impl.dtype != dtype_of<T>())
+    throw std::invalid_argument(std::string("data: tensor is ") + dtype_name(impl.dtype) + ", accessed as " +
+                                dtype_name(dtype_of<T>()));
+  return static_cast<T*>(impl.storage->data);
+}
+template <typename T>
+const T* Tensor::data() const {
+  return const_cast<Tensor*>(this)->data<T>();
+}
+template float* Tensor::data<float>();
+template double* Tensor::data<double>();
+template std::int64_t* Tensor::data<std::int64_t>();
+template const float* Tensor::data<float>() const;
+template const double* Tensor::data<double>() const;
+template const std::int64_t* Tensor::data<std::int64_t>() const;
+
+void* Tensor::raw_data() const { return checked(impl_.get(), "data").storage->data; }
+
+static double element(const Tensor& t, std::int64_t flat) {
+  switch (t.dtype()) {
+    case kFloat32: return t.data<float>()[flat];
+    case kFloat64: return t.data<double>()[flat];
+    case kInt64: return static_cast<double>(t.data<std::int64_t>()[flat]);
+  }
+  return 0;
+}
+
+double Tensor::item() const {
+  if (numel() != 1)
+    throw std::invalid_argument("item: only a one-element tensor can be converted to a scalar, got shape " +
+                                shape_str(shape()));
+  return element(*this, 0);
+}
+
+static std::int64_t flat_index(const Shape& shape, const std::vector<std::int64_t>& index, const char* op) {
+  if (index.size() != shape.size())
+    throw std::invalid_argument(std::string(op) + ": index has " + std::to_string(index.size()) +
+                                " entries for a tensor of shape " + shape_str(shape));
+  std::int64_t flat = 0;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    std::int64_t i = index[d] < 0 ? index[d] + shape[d] : index[d];
+    if (i < 0 || i >= shape[d])
+      throw std::invalid_argument(std::string(op) + ": index " + std::to_string(index[d]) + " is out of range for dim " +
+                                  std::to_string(d) + " of shape " + shape_str(shape));
+    flat = flat * shape[d] + i;
+  }
+  return flat;
+}
+
+double Tensor::at(const std::vector<std::int64_t>& index) const {
+  return element(*this, flat_index(shape(), index, "at"));
+}
+
+void Tensor::set(const std::vector<std::int64_t>& index, double value) {
+  const std::int64_t flat = flat_index(shape(), index, "set");
+  switch (dtype()) {
+    case kFloat32: data<float>()[flat] = static_cast<float>(value); break;
+    case kFloat64: data<double>()[flat] = value; break;
+    case kInt64: data<std::int64_t>()[flat] = static_cast<std::int64_t>(value); break;
+  }
+}
+
+std::vector<double> Tensor::to_vector() const {
+  std::vector<double> out(static_cast<std::size_t>(numel()));
+  for (std::int64_t i = 0; i < numel(); ++i) out[i] = element(*this, i);
+  return out;
+}
+
+// ---- autograd accessors ----------------------------------------------------------------
+
+bool Tensor::requires_grad() const { return checked(impl_.get(), "requires_grad").requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool requires) {
+  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "requires_grad_"));
+  if (impl.grad_fn)
+    throw std::invalid_argument(
+        "requires_grad_: only leaf tensors can change requires_grad (use detach() to make a new leaf)");
+  if (requires && !is_floating(impl.dtype))
+    throw std::invalid_argument("requires_grad_: only floating point tensors can require gradients, got int64");
+  impl.requires_grad = requires;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return checked(impl_.get(), "is_leaf").grad_fn == nullptr; }
+
+Tensor Tensor::grad() const { return Tensor(checked(impl_.get(), "grad").grad); }
+
+void Tensor::set_grad(const Tensor& g) {
+  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "set_grad"));
+  if (g.defined() && (g.shape() != impl.shape || g.dtype() != impl.dtype))
+    throw std::invalid_argument("set_grad: gradient of shape " + shape_str(g.shape()) + " (" + dtype_name(g.dtype()) +
+                                ") does not match tensor of shape " + shape_str(impl.shape) + " (" +
+                                dtype_name(impl.dtype) + ")");
+  impl.grad = g.impl_ptr();
+}
+
+void Tensor::retain_grad() {
+  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "retain_grad"));
+  if (!impl.requires_grad)
+    throw std::invalid_argument("retain_grad: can't retain_grad on a tensor that has requires_grad = false");
+  if (impl.grad_fn) impl.grad_fn->retained = impl_;
+  impl.retains_grad = true;
+}
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_.get(), "grad_fn").grad_fn; }
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const { run_backward(*this, gradient, retain_graph); }
+
+Tensor Tensor::detach() const {
+  const TensorImpl& src = checked(impl_.get(), "detach");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = src.shape;
+  impl->dtype = src.dtype;
+  impl->storage = src.storage;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(shape(), dtype());
+  std::memcpy(out.raw_data(), raw_data(), static_cast<std::size_t>(numel()) * element_size(dtype()));
+  if (needs_grad({this})) record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  return out;
+}
+
+Tensor Tensor::to(Dtype target) const {
+  const Dtype source = dtype();
+  if (source == target) return *this;
+  if (requires_grad() && is_grad_enabled() && !is_floating(target))
+    throw std::invalid_argument(std::string("to: cannot convert a tensor that requires grad to ") + dtype_name(target));
+  Tensor out = empty(shape(), target);
+  const std::int64_t n = numel();
+  auto convert = [n](const auto* src, auto* dst) {
+    using D = std::remove_pointer_t<decltype(dst)>;
+    for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<D>(src[i]);
+  };
+  auto convert_from = [&](auto* dst) {
+    switch (source) {
+      case kFloat32: convert(data<float>(), dst); break;
+      case kFloat64: convert(data<double>(), dst); break;
+      case kInt64: convert(data<std::int64_t>(), dst); break;
+    }
+  };
+  switch (target) {
+    case kFloat32: convert_from(out.data<float>()); break;
+    case kFloat64: convert_from(out.data<double>()); break;
+    case kInt64: convert_from(out.data<std::int64_t>()); break;
+  }
+  if (needs_grad({this}))
+    record(out, "to", {*this}, [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
+  return out;
+}
+
+// ---- printing --------------------------------------------------------------------------
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  if (!t.defined()) return os << "tensor(undefined)";
+  std::ostringstream body;
+  body << std::setprecision(4);
+  const std::int64_t n = t.numel();
+  const std::int64_t last = t.dim() == 0 ? 1 : t.shape().back();
+  const bool abbreviate = n > 1000;
+  body << "tensor(";
+  if (t.dim() == 0) {
+    body << element(t, 0);
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (abbreviate && i == 3 && n > 6) {
+        body << " ..., ";
+        i = n - 3;
+      }
+      if (last > 0 && i % last == 0) body << (i == 0 ? "[" : "\n        [");
+      body << element(t, i);
+      body << ((i + 1) % last == 0 ? "]" : ", ");
+    }
+    if (n == 0) body << "[]";
+  }
+  body << ", shape=" << shape_str(t.shape()) << ", dtype=" << dtype_name(t.dtype());
+  if (t.grad_fn()) body << ", grad_fn=<" << t.grad_fn()->name << ">";
+  else if (t.requires_grad()) body << ", requires_grad=True";
+  body << ")";
+  return os << body.str();
+}
+
+}  // namespace xg

@@ -1,0 +1,104 @@
+#pragma once
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <vector>
+
+#include "autograd/dtype.hpp"
+#include "autograd/shape.hpp"
+
+namespace xg {
+
+struct Node;
+
+/// A block of raw, 64-byte aligned memory. Tensors share it through shared_ptr
+/// (reshape/view/detach share; every other op allocates).
+struct Storage {
+  explicit Storage(std::size_t nbytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  void* data;
+  std::size_t nbytes;
+};
+
+/// What a Tensor handle points to. Users never touch it directly.
+struct TensorImpl {
+  Shape shape;
+  Dtype dtype = kFloat32;
+  std::shared_ptr<Storage> storage;
+  bool requires_grad = false;
+  bool retains_grad = false;
+  std::shared_ptr<TensorImpl> grad;  // accumulated gradient (leaves, or retain_grad)
+  std::shared_ptr<Node> grad_fn;     // the node that produced this tensor (null for leaves)
+  std::shared_ptr<Node> grad_accumulator;  // leaves that require grad: lazily created sink node
+};
+
+/// A cheap shared handle to an n-dimensional, contiguous, row-major array (copying shares data,
+/// as in PyTorch). A default-constructed Tensor is "undefined" (like an empty torch.Tensor()).
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  /// Size of dimension `dim` (negative counts from the end).
+  std::int64_t size(std::int64_t dim) const;
+  std::int64_t dim() const { return static_cast<std::int64_t>(shape().size()); }
+  std::int64_t numel() const { return shape_numel(shape()); }
+  Dtype dtype() const;
+
+  /// Raw data; T must match dtype() (float, double or int64_t), else std::invalid_argument.
+  template <typename T>
+  T* data();
+  template <typename T>
+  const T* data() const;
+  void* raw_data() const;
+
+  /// The single value of a one-element tensor, as double.
+  double item() const;
+  /// Element at a multi-index (for tests and small programs; slow).
+  double at(const std::vector<std::int64_t>& index) const;
+  /// Writes one element (only allowed when no graph needs this tensor: leaves or no_grad).
+  void set(const std::vector<std::int64_t>& index, double value);
+  /// All elements in row-major order, converted to double.
+  std::vector<double> to_vector() const;
+
+  // ---- autograd -------------------------------------------------------------------------
+  bool requires_grad() const;
+  /// Marks a leaf as requiring grad (throws for non-leaves and int64 tensors, like PyTorch).
+  Tensor& requires_grad_(bool requires = true);
+  bool is_leaf() const;
+  /// The accumulated gradient, or an undefined tensor if none has been computed.
+  Tensor grad() const;
+  /// Replaces the gradient (undefined clears it; optimizers' zero_grad sets it to none).
+  void set_grad(const Tensor& grad);
+  /// Keep the gradient of a non-leaf after backward (PyTorch's retain_grad()).
+  void retain_grad();
+  const std::shared_ptr<Node>& grad_fn() const;
+  /// Reverse-mode gradient of this tensor w.r.t. every leaf that requires grad.
+  /// `gradient` must be given for non-scalars; the graph is released unless retain_graph.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+
+  /// A new tensor sharing data but cut from the graph (requires_grad = false).
+  Tensor detach() const;
+  /// A deep copy (differentiable).
+  Tensor clone() const;
+  /// Converts between dtypes (differentiable between float dtypes); a no-op if already `dtype`.
+  Tensor to(Dtype dtype) const;
+
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  bool same(const Tensor& other) const { return impl_ == other.impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+/// Uninitialised tensor (internal building block of every op; contents are garbage).
+Tensor empty(const Shape& shape, Dtype dtype = kFloat32);
+/// Prints shape, dtype and values (PyTorch-like, abbreviated for large tensors).
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+}  // namespace xg

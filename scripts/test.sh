@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Configures, builds (-j2) and runs the whole test suite with CTest.
+#   scripts/test.sh             Release build in build/
+#   scripts/test.sh --sanitize  ASan+UBSan build in build-sanitize/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir=build
+extra=()
+if [[ "${1:-}" == "--sanitize" ]]; then
+  build_dir=build-sanitize
+  extra=(-DXGRAD_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXGRAD_BUILD_BENCH=OFF)
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  export ASAN_OPTIONS=detect_leaks=1
+fi
+
+cmake -S . -B "$build_dir" -DXGRAD_WERROR=ON "${extra[@]}" >/dev/null
+cmake --build "$build_dir" -j2
+cd "$build_dir"
+ctest --output-on-failure -j2

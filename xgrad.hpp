@@ -1,0 +1,17 @@
+#pragma once
+// Everything a user of xgrad needs: #include "xgrad.hpp".
+#include "autograd/backend.hpp"
+#include "autograd/creation.hpp"
+#include "autograd/dtype.hpp"
+#include "autograd/generator.hpp"
+#include "autograd/grad_mode.hpp"
+#include "autograd/gradcheck.hpp"
+#include "autograd/node.hpp"
+#include "autograd/ops_binary.hpp"
+#include "autograd/ops_linalg.hpp"
+#include "autograd/ops_nn.hpp"
+#include "autograd/ops_reduce.hpp"
+#include "autograd/ops_shape.hpp"
+#include "autograd/ops_unary.hpp"
+#include "autograd/shape.hpp"
+#include "autograd/tensor.hpp"
