@@ -1,0 +1,37 @@
+#include "nn/embedding.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "autograd/creation.hpp"
+#include "autograd/ops_nn.hpp"
+#include "nn/init.hpp"
+
+namespace xg::nn {
+
+Embedding::Embedding(std::int64_t num, std::int64_t dim, std::optional<std::int64_t> padding)
+    : Module("Embedding"), num_embeddings(num), embedding_dim(dim) {
+  if (num <= 0 || dim <= 0)
+    throw std::invalid_argument("Embedding: num_embeddings and embedding_dim must be positive, got " +
+                                std::to_string(num) + " and " + std::to_string(dim));
+  if (padding) {
+    if (*padding < -num || *padding >= num)
+      throw std::invalid_argument("Embedding: padding_idx " + std::to_string(*padding) +
+                                  " must be within num_embeddings (" + std::to_string(num) + ")");
+    padding_idx = *padding < 0 ? *padding + num : *padding;
+  }
+  weight = register_parameter("weight", empty({num, dim}));
+  init::normal_(weight);
+  if (padding_idx >= 0)
+    for (std::int64_t j = 0; j < dim; ++j) weight.set({padding_idx, j}, 0.0);
+}
+
+Tensor Embedding::forward(const Tensor& indices) { return embedding(indices, weight, padding_idx); }
+
+std::string Embedding::extra_repr() const {
+  std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim);
+  if (padding_idx >= 0) s += ", padding_idx=" + std::to_string(padding_idx);
+  return s;
+}
+
+}  // namespace xg::nn

@@ -1,0 +1,22 @@
+#include "nn/init.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/creation.hpp"
+
+namespace xg::nn::init {
+
+void uniform_(Tensor& t, double low, double high, Generator& generator) { xg::uniform_(t, low, high, generator); }
+void normal_(Tensor& t, double mean, double std, Generator& generator) { xg::normal_(t, mean, std, generator); }
+void zeros_(Tensor& t) { fill_(t, 0.0); }
+void ones_(Tensor& t) { fill_(t, 1.0); }
+
+void linear_uniform_(Tensor& t, std::int64_t fan_in, Generator& generator) {
+  if (fan_in <= 0) throw std::invalid_argument("linear_uniform_: fan_in must be positive, got " + std::to_string(fan_in));
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  init::uniform_(t, -bound, bound, generator);
+}
+
+}  // namespace xg::nn::init

@@ -1,0 +1,31 @@
+#include "nn/linear.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "autograd/creation.hpp"
+#include "autograd/ops_linalg.hpp"
+#include "nn/init.hpp"
+
+namespace xg::nn {
+
+Linear::Linear(std::int64_t in, std::int64_t out, bool with_bias) : Module("Linear"), in_features(in), out_features(out) {
+  if (in <= 0 || out <= 0)
+    throw std::invalid_argument("Linear: in_features and out_features must be positive, got in_features = " +
+                                std::to_string(in) + ", out_features = " + std::to_string(out));
+  weight = register_parameter("weight", empty({out, in}));
+  init::linear_uniform_(weight, in);
+  if (with_bias) {
+    bias = register_parameter("bias", empty({out}));
+    init::linear_uniform_(bias, in);
+  }
+}
+
+Tensor Linear::forward(const Tensor& input) { return linear(input, weight, bias); }
+
+std::string Linear::extra_repr() const {
+  return "in_features=" + std::to_string(in_features) + ", out_features=" + std::to_string(out_features) +
+         ", bias=" + (bias.defined() ? "True" : "False");
+}
+
+}  // namespace xg::nn

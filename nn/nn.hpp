@@ -1,0 +1,10 @@
+#pragma once
+// All of xg::nn.
+#include "nn/activation.hpp"
+#include "nn/embedding.hpp"
+#include "nn/init.hpp"
+#include "nn/linear.hpp"
+#include "nn/loss.hpp"
+#include "nn/module.hpp"
+#include "nn/rnn.hpp"
+#include "nn/sequential.hpp"
