@@ -15,3 +15,6 @@
 #include "autograd/ops_unary.hpp"
 #include "autograd/shape.hpp"
 #include "autograd/tensor.hpp"
+#include "autograd/serialization.hpp"
+#include "autograd/state_dict.hpp"
+#include "nn/nn.hpp"

@@ -7,24 +7,22 @@
 #include "autograd/kernel_utils.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
-#include "autograd/xtensor_view.hpp"
+#include "autograd/simd.hpp"
 
 namespace xg {
 using detail::map_floating;
 using detail::zip_floating;
 
 namespace {
-// Transcendental forwards go through xtensor so xsimd vectorises them (exp/log/tanh are the hot
-// ones in an RNN); `expr` maps an xtensor view of the input to an expression.
-template <typename Expr>
-Tensor vectorised(const char* op, const Tensor& x, Expr&& expr) {
+// Transcendental forwards are vectorised with xsimd (exp/tanh/sigmoid are the hot ones in an
+// RNN); `f` maps an xsimd batch to a batch.
+template <typename F>
+Tensor vectorised(const char* op, const Tensor& x, F&& f) {
   detail::check_floating(op, x);
   Tensor out = detail::empty_like(x);
   detail::dispatch_floating(op, x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    auto in = detail::flat_view(x.data<T>(), x.numel());
-    auto o = detail::flat_view(out.data<T>(), x.numel());
-    o = expr(in);
+    detail::simd_map(x.data<T>(), out.data<T>(), x.numel(), f);
   });
   return out;
 }
@@ -39,19 +37,19 @@ Tensor neg(const Tensor& x) {
 }
 
 Tensor exp(const Tensor& x) {
-  Tensor out = vectorised("exp", x, [](const auto& v) { return xt::exp(v); });
+  Tensor out = vectorised("exp", x, [](const auto& v) { return xsimd::exp(v); });
   if (needs_grad({&x})) record(out, "exp", {x}, [y = out.detach()](const Tensor& g) { return one(mul(g, y)); });
   return out;
 }
 
 Tensor log(const Tensor& x) {
-  Tensor out = vectorised("log", x, [](const auto& v) { return xt::log(v); });
+  Tensor out = vectorised("log", x, [](const auto& v) { return xsimd::log(v); });
   if (needs_grad({&x})) record(out, "log", {x}, [x = x.detach()](const Tensor& g) { return one(div(g, x)); });
   return out;
 }
 
 Tensor sqrt(const Tensor& x) {
-  Tensor out = vectorised("sqrt", x, [](const auto& v) { return xt::sqrt(v); });
+  Tensor out = vectorised("sqrt", x, [](const auto& v) { return xsimd::sqrt(v); });
   if (needs_grad({&x}))
     record(out, "sqrt", {x}, [y = out.detach()](const Tensor& g) {
       return one(zip_floating("sqrt_backward", g, y, [](auto gv, auto yv) { return gv / (yv + yv); }));
@@ -60,7 +58,7 @@ Tensor sqrt(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor out = vectorised("tanh", x, [](const auto& v) { return xt::tanh(v); });
+  Tensor out = vectorised("tanh", x, [](const auto& v) { return xsimd::tanh(v); });
   if (needs_grad({&x}))
     record(out, "tanh", {x}, [y = out.detach()](const Tensor& g) {
       return one(zip_floating("tanh_backward", g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); }));
@@ -70,8 +68,8 @@ Tensor tanh(const Tensor& x) {
 
 Tensor sigmoid(const Tensor& x) {
   Tensor out = vectorised("sigmoid", x, [](const auto& v) {
-    using T = typename std::decay_t<decltype(v)>::value_type;
-    return T(1) / (T(1) + xt::exp(-v));
+    using Batch = std::decay_t<decltype(v)>;
+    return Batch(1) / (Batch(1) + xsimd::exp(-v));
   });
   if (needs_grad({&x}))
     record(out, "sigmoid", {x}, [y = out.detach()](const Tensor& g) {
