@@ -1,0 +1,261 @@
+// Losses of ops_nn.hpp: cross_entropy (fused log-softmax + nll), nll_loss, mse_loss.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "autograd/creation.hpp"
+#include "autograd/kernel_utils.hpp"
+#include "autograd/node.hpp"
+#include "autograd/ops_nn.hpp"
+
+namespace xg {
+using detail::dispatch_floating;
+
+namespace {
+
+// Class-index losses see input (N, C, d1, ...) as N·inner lanes of C classes with stride inner;
+// target element i = o·inner + j belongs to the lane starting at o·C·inner + j.
+struct ClassLayout {
+  std::int64_t n = 1, classes = 1, inner = 1;
+  std::int64_t elements() const { return n * inner; }
+  std::int64_t lane_base(std::int64_t i) const { return (i / inner) * classes * inner + i % inner; }
+};
+
+ClassLayout check_class_loss(const char* op, const Tensor& input, const Tensor& target, const Tensor& weight,
+                             std::int64_t ignore_index) {
+  detail::check_floating(op, input, "input");
+  detail::check_index_tensor(op, target, "target");
+  const Shape& si = input.shape();
+  if (si.empty())
+    throw std::invalid_argument(std::string(op) + ": input must be (C), (N, C) or (N, C, d1, ...), got []");
+  ClassLayout l;
+  Shape expected;
+  if (si.size() == 1) {
+    l.classes = si[0];
+  } else {
+    l.n = si[0];
+    l.classes = si[1];
+    expected.push_back(si[0]);
+    for (std::size_t d = 2; d < si.size(); ++d) {
+      expected.push_back(si[d]);
+      l.inner *= si[d];
+    }
+  }
+  if (target.shape() != expected)
+    throw std::invalid_argument(std::string(op) + ": input " + shape_str(si) + " needs target " +
+                                shape_str(expected) + ", got " + shape_str(target.shape()));
+  if (weight.defined()) {
+    detail::check_floating(op, weight, "weight");
+    detail::check_same_dtype(op, input, weight);
+    if (weight.shape() != Shape{l.classes})
+      throw std::invalid_argument(std::string(op) + ": weight " + shape_str(weight.shape()) +
+                                  " must have one entry per class (" + std::to_string(l.classes) + ")");
+  }
+  const std::int64_t* t = target.data<std::int64_t>();
+  for (std::int64_t i = 0; i < target.numel(); ++i)
+    if (t[i] != ignore_index && (t[i] < 0 || t[i] >= l.classes))
+      throw std::invalid_argument(std::string(op) + ": target " + std::to_string(t[i]) + " is out of bounds for " +
+                                  std::to_string(l.classes) + " classes");
+  return l;
+}
+
+// Per-element losses reduced as asked: `denominator` is the mean's divisor (PyTorch's weighted mean).
+template <typename T>
+Tensor reduce_loss(const std::vector<double>& losses, const Shape& shape, Reduction reduction, double denominator,
+                   Dtype dtype) {
+  if (reduction == Reduction::None) {
+    Tensor out = empty(shape, dtype);
+    std::copy(losses.begin(), losses.end(), out.data<T>());
+    return out;
+  }
+  double total = 0;
+  for (double v : losses) total += v;
+  return scalar_tensor(reduction == Reduction::Sum ? total : total / denominator, dtype);
+}
+
+// The factor each element's gradient is multiplied by: g[i] (none), g (sum) or g/denominator (mean).
+template <typename T>
+T element_scale(const Tensor& g, std::int64_t i, Reduction reduction, double denominator) {
+  const T* pg = g.data<T>();
+  if (reduction == Reduction::None) return pg[i];
+  return reduction == Reduction::Sum ? pg[0] : static_cast<T>(pg[0] / denominator);
+}
+
+std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options) {
+  const char* op = "cross_entropy";
+  const Tensor& weight = options.weight;
+  const ClassLayout l = check_class_loss(op, input, target, weight, options.ignore_index);
+  const double eps = options.label_smoothing;
+  if (!(eps >= 0.0 && eps <= 1.0))
+    throw std::invalid_argument(std::string(op) + ": label_smoothing must be in [0, 1], got " + std::to_string(eps));
+  const bool grad = needs_grad({&input});
+  const std::int64_t ne = l.elements(), C = l.classes, s = l.inner;
+  const std::int64_t* t = target.data<std::int64_t>();
+  // Softmax probabilities are kept for the fused backward (computed here anyway: no exp there).
+  Tensor probs = grad ? detail::empty_like(input) : Tensor();
+  std::vector<double> losses(static_cast<std::size_t>(ne), 0.0);
+  double denominator = 0, weight_total = 0;
+  Tensor out;
+  dispatch_floating(op, input.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = input.data<T>();
+    const T* w = weight.defined() ? weight.data<T>() : nullptr;
+    for (std::int64_t c = 0; c < C; ++c) weight_total += w ? w[c] : 1.0;
+    std::vector<T> scratch(grad ? 0 : static_cast<std::size_t>(C));
+    for (std::int64_t i = 0; i < ne; ++i) {
+      const std::int64_t base = l.lane_base(i);
+      const T* xr = x + base;
+      // Without grad the exponentials go to a contiguous scratch row instead of probs.
+      T* er = grad ? probs.data<T>() + base : scratch.data();
+      const std::int64_t es = grad ? s : 1;
+      T m = -std::numeric_limits<T>::infinity();
+      for (std::int64_t c = 0; c < C; ++c) m = std::max(m, xr[c * s]);
+      T sum = 0;
+      for (std::int64_t c = 0; c < C; ++c) sum += (er[c * es] = std::exp(xr[c * s] - m));
+      const T lse = m + std::log(sum);
+      if (grad) {
+        const T inv = T(1) / sum;
+        for (std::int64_t c = 0; c < C; ++c) er[c * es] *= inv;
+      }
+      if (t[i] == options.ignore_index) continue;
+      const double wt = w ? w[t[i]] : 1.0;
+      denominator += wt;
+      double loss = -wt * static_cast<double>(xr[t[i] * s] - lse);
+      if (eps > 0) {
+        // −Σ_c w_c log p_c, mixed in with weight ε/C (PyTorch's label smoothing with class weights)
+        double smooth = 0;
+        for (std::int64_t c = 0; c < C; ++c) smooth -= (w ? w[c] : 1.0) * static_cast<double>(xr[c * s] - lse);
+        loss = (1 - eps) * loss + eps / static_cast<double>(C) * smooth;
+      }
+      losses[static_cast<std::size_t>(i)] = loss;
+    }
+    out = reduce_loss<T>(losses, target.shape(), options.reduction, denominator, input.dtype());
+  });
+
+  if (grad)
+    record(out, op, {input},
+           [l, probs, target = target.detach(), weight = weight.defined() ? weight.detach() : Tensor(), eps,
+            weight_total, denominator, reduction = options.reduction,
+            ignore = options.ignore_index](const Tensor& g) {
+             // dx_c = scale · (p_c·((1−ε)w_t + εW/C) − ((1−ε)w_t·[c = t] + ε·w_c/C)), W = Σ w
+             Tensor dx = detail::empty_like(probs);
+             dispatch_floating("cross_entropy", g.dtype(), [&](auto tag) {
+               using T = decltype(tag);
+               const T* p = probs.data<T>();
+               const T* w = weight.defined() ? weight.data<T>() : nullptr;
+               const std::int64_t* t = target.data<std::int64_t>();
+               T* d = dx.data<T>();
+               const std::int64_t C = l.classes, s = l.inner;
+               const T smooth = static_cast<T>(eps / static_cast<double>(C));
+               for (std::int64_t i = 0; i < l.elements(); ++i) {
+                 const std::int64_t base = l.lane_base(i);
+                 if (t[i] == ignore) {
+                   for (std::int64_t c = 0; c < C; ++c) d[base + c * s] = 0;
+                   continue;
+                 }
+                 const T scale = element_scale<T>(g, i, reduction, denominator);
+                 const T wt = w ? w[t[i]] : T(1);
+                 const T hard = static_cast<T>(1 - eps) * wt;
+                 const T mass = hard + smooth * static_cast<T>(weight_total);
+                 for (std::int64_t c = 0; c < C; ++c)
+                   d[base + c * s] = scale * (p[base + c * s] * mass - smooth * (w ? w[c] : T(1)));
+                 d[base + t[i] * s] -= scale * hard;
+               }
+             });
+             return one(dx);
+           });
+  return out;
+}
+
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOptions& options) {
+  const char* op = "nll_loss";
+  const Tensor& weight = options.weight;
+  const ClassLayout l = check_class_loss(op, log_probs, target, weight, options.ignore_index);
+  const std::int64_t* t = target.data<std::int64_t>();
+  std::vector<double> losses(static_cast<std::size_t>(l.elements()), 0.0);
+  double denominator = 0;
+  Tensor out;
+  dispatch_floating(op, log_probs.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = log_probs.data<T>();
+    const T* w = weight.defined() ? weight.data<T>() : nullptr;
+    for (std::int64_t i = 0; i < l.elements(); ++i) {
+      if (t[i] == options.ignore_index) continue;
+      const double wt = w ? w[t[i]] : 1.0;
+      denominator += wt;
+      losses[static_cast<std::size_t>(i)] = -wt * x[l.lane_base(i) + t[i] * l.inner];
+    }
+    out = reduce_loss<T>(losses, target.shape(), options.reduction, denominator, log_probs.dtype());
+  });
+  if (needs_grad({&log_probs}))
+    record(out, op, {log_probs},
+           [l, shape = log_probs.shape(), target = target.detach(),
+            weight = weight.defined() ? weight.detach() : Tensor(), denominator, reduction = options.reduction,
+            ignore = options.ignore_index](const Tensor& g) {
+             Tensor dx = zeros(shape, g.dtype());
+             dispatch_floating("nll_loss", g.dtype(), [&](auto tag) {
+               using T = decltype(tag);
+               const T* w = weight.defined() ? weight.data<T>() : nullptr;
+               const std::int64_t* t = target.data<std::int64_t>();
+               T* d = dx.data<T>();
+               for (std::int64_t i = 0; i < l.elements(); ++i) {
+                 if (t[i] == ignore) continue;
+                 d[l.lane_base(i) + t[i] * l.inner] =
+                     -element_scale<T>(g, i, reduction, denominator) * (w ? w[t[i]] : T(1));
+               }
+             });
+             return one(dx);
+           });
+  return out;
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  const char* op = "mse_loss";
+  detail::check_floating(op, input, "input");
+  detail::check_floating(op, target, "target");
+  detail::check_same_dtype(op, input, target);
+  if (input.shape() != target.shape())
+    throw std::invalid_argument(std::string(op) + ": input " + shape_str(input.shape()) + " and target " +
+                                shape_str(target.shape()) + " must have the same shape");
+  const std::int64_t n = input.numel();
+  Tensor out;
+  dispatch_floating(op, input.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = input.data<T>();
+    const T* b = target.data<T>();
+    std::vector<double> losses(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double diff = static_cast<double>(a[i]) - static_cast<double>(b[i]);
+      losses[static_cast<std::size_t>(i)] = diff * diff;
+    }
+    out = reduce_loss<T>(losses, input.shape(), reduction, static_cast<double>(n), input.dtype());
+  });
+  if (needs_grad({&input, &target})) {
+    const bool gi = input.requires_grad(), gt = target.requires_grad();
+    record(out, op, {input, target},
+           [a = input.detach(), b = target.detach(), reduction, n, gi, gt](const Tensor& g) {
+             // d/dinput = 2(input − target)·scale, d/dtarget = its negative
+             Tensor di = detail::empty_like(a);
+             dispatch_floating("mse_loss", g.dtype(), [&](auto tag) {
+               using T = decltype(tag);
+               const T* pa = a.data<T>();
+               const T* pb = b.data<T>();
+               T* d = di.data<T>();
+               for (std::int64_t i = 0; i < n; ++i)
+                 d[i] = T(2) * (pa[i] - pb[i]) * element_scale<T>(g, i, reduction, static_cast<double>(n));
+             });
+             Tensor dt;
+             if (gt) dt = detail::map_floating("mse_loss", di, [](auto v) { return -v; });
+             return std::vector<Tensor>{gi ? di : Tensor(), dt};
+           });
+  }
+  return out;
+}
+
+}  // namespace xg
