@@ -22,6 +22,8 @@ namespace xg {
 namespace {
 
 std::string kernel_source = "detected by OpenBLAS";
+int configured_threads = 1;  // what the user asked for (or OpenBLAS's default); small gemms use 1
+thread_local int active_threads = -1;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -79,6 +81,7 @@ void ensure_runtime_initialized() {
     mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
     select_blas_kernel();
+    configured_threads = openblas_get_num_threads();
   });
 }
 
@@ -93,7 +96,7 @@ BackendInfo backend_info() {
   info.blas = config;
   info.kernel = openblas_get_corename();
   info.kernel_source = kernel_source;
-  info.threads = openblas_get_num_threads();
+  info.threads = configured_threads;
 #if defined(__AVX512F__)
   info.simd = "avx512";
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -117,12 +120,28 @@ std::string backend_summary() {
 void set_num_threads(int threads) {
   if (threads < 1) throw std::invalid_argument("set_num_threads: expected at least 1 thread, got " + std::to_string(threads));
   ensure_runtime_initialized();
-  openblas_set_num_threads(threads);
+  configured_threads = threads;
+  active_threads = -1;
 }
 
 int get_num_threads() {
   ensure_runtime_initialized();
-  return openblas_get_num_threads();
+  return configured_threads;
+}
+
+void detail::prepare_blas_call(std::int64_t m, std::int64_t n, std::int64_t k) {
+  // OpenBLAS wakes its worker threads for every product above a tiny size. For the RNN's small
+  // per-step gemms the hand-off costs more than it saves, and on a busy 2-core machine waiting
+  // for a descheduled worker made a training step 10x slower (measured). Threads only pay off
+  // on large products; the cut-off is measured in bench/RESULTS.md.
+  constexpr double kThreadedMacs = 1 << 23;
+  const int want = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kThreadedMacs
+                       ? configured_threads
+                       : 1;
+  if (want != active_threads) {
+    openblas_set_num_threads(want);
+    active_threads = want;
+  }
 }
 
 }  // namespace xg

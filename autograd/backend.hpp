@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace xg {
@@ -20,5 +21,10 @@ std::string backend_summary();
 /// the order of floating-point sums inside BLAS.
 void set_num_threads(int threads);
 int get_num_threads();
+
+namespace detail {
+/// Called before every gemm: picks 1 BLAS thread for small products, get_num_threads() for large.
+void prepare_blas_call(std::int64_t m, std::int64_t n, std::int64_t k);
+}  // namespace detail
 
 }  // namespace xg

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/backend.hpp"
 #include "autograd/creation.hpp"
 #include "autograd/kernel_utils.hpp"
 #include "autograd/node.hpp"
@@ -29,6 +30,7 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
       for (std::int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
     return;
   }
+  detail::prepare_blas_call(m, n, k);
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
   const auto ld = [](std::int64_t v) { return static_cast<blasint>(std::max<std::int64_t>(1, v)); };

@@ -1,0 +1,132 @@
+#include "corpus.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace char_rnn {
+
+std::int64_t Vocabulary::id_of(unsigned char c) const {
+  const auto pos = symbols.find(static_cast<char>(c));
+  return pos == std::string::npos ? -1 : static_cast<std::int64_t>(pos);
+}
+
+std::string Vocabulary::to_hex() const {
+  std::string hex;
+  char buf[3];
+  for (unsigned char c : symbols) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    hex += buf;
+  }
+  return hex;
+}
+
+Vocabulary Vocabulary::from_hex(const std::string& hex) {
+  if (hex.size() % 2 != 0 || hex.empty() || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+    throw std::runtime_error("checkpoint vocabulary is malformed");
+  Vocabulary v;
+  for (std::size_t i = 0; i < hex.size(); i += 2) v.symbols += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return v;
+}
+
+// Returns the offset of the first invalid UTF-8 sequence, or npos.
+static std::size_t first_invalid_utf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || (len == 2 && c < 0xC2) || i + len > s.size()) return i;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open data file '" + path + "'");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw std::runtime_error("cannot read data file '" + path + "'");
+  std::string text = buffer.str();
+  if (text.empty()) throw std::runtime_error("data file '" + path + "' is empty");
+  const std::size_t bad = first_invalid_utf8(text);
+  if (bad != std::string::npos)
+    throw std::runtime_error("data file '" + path + "' is not valid UTF-8 (first bad byte at offset " +
+                             std::to_string(bad) + ")");
+  return text;
+}
+
+Vocabulary build_vocabulary(const std::string& text) {
+  bool seen[256] = {};
+  for (unsigned char c : text) seen[c] = true;
+  Vocabulary v;
+  for (int c = 0; c < 256; ++c)
+    if (seen[c]) v.symbols += static_cast<char>(c);
+  return v;
+}
+
+std::vector<std::int64_t> encode(const std::string& text, const Vocabulary& vocab) {
+  std::int64_t lookup[256];
+  std::fill(std::begin(lookup), std::end(lookup), -1);
+  for (std::size_t i = 0; i < vocab.symbols.size(); ++i) lookup[static_cast<unsigned char>(vocab.symbols[i])] = static_cast<std::int64_t>(i);
+  std::vector<std::int64_t> ids(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    ids[i] = lookup[static_cast<unsigned char>(text[i])];
+    if (ids[i] < 0)
+      throw std::runtime_error("character with byte value " + std::to_string(static_cast<unsigned char>(text[i])) +
+                               " at offset " + std::to_string(i) + " is not in the model's vocabulary");
+  }
+  return ids;
+}
+
+Split split_tokens(const std::vector<std::int64_t>& tokens, double val_fraction) {
+  if (!(val_fraction > 0 && val_fraction < 1))
+    throw std::invalid_argument("--val-fraction must be in (0, 1), got " + std::to_string(val_fraction));
+  const auto n_train = static_cast<std::size_t>(static_cast<double>(tokens.size()) * (1 - val_fraction));
+  Split s;
+  s.train.assign(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(n_train));
+  s.val.assign(tokens.begin() + static_cast<std::ptrdiff_t>(n_train), tokens.end());
+  return s;
+}
+
+StreamBatcher::StreamBatcher(const std::vector<std::int64_t>& tokens, std::int64_t batch, std::int64_t seq)
+    : tokens_(tokens), batch_(batch), seq_(seq) {
+  stream_length_ = static_cast<std::int64_t>(tokens.size()) / batch;
+  // Each window needs seq inputs plus one more token for the last target.
+  windows_ = stream_length_ > seq ? (stream_length_ - 1) / seq : 0;
+  if (windows_ == 0)
+    throw std::runtime_error("the text is too short: " + std::to_string(tokens.size()) + " tokens cannot fill " +
+                             std::to_string(batch) + " streams of one " + std::to_string(seq) +
+                             "-character window (need at least " + std::to_string(batch * (seq + 1)) + ")");
+}
+
+void StreamBatcher::set_position(std::int64_t window) {
+  if (window < 0 || window >= windows_)
+    throw std::runtime_error("data position " + std::to_string(window) + " is outside [0, " + std::to_string(windows_) + ")");
+  window_ = window;
+}
+
+bool StreamBatcher::next(std::vector<std::int64_t>& inputs, std::vector<std::int64_t>& targets) {
+  bool wrapped = false;
+  if (window_ >= windows_) {
+    window_ = 0;
+    wrapped = true;
+  }
+  inputs.resize(static_cast<std::size_t>(seq_ * batch_));
+  targets.resize(inputs.size());
+  for (std::int64_t b = 0; b < batch_; ++b) {
+    const std::int64_t start = b * stream_length_ + window_ * seq_;
+    for (std::int64_t t = 0; t < seq_; ++t) {
+      inputs[static_cast<std::size_t>(t * batch_ + b)] = tokens_[static_cast<std::size_t>(start + t)];
+      targets[static_cast<std::size_t>(t * batch_ + b)] = tokens_[static_cast<std::size_t>(start + t + 1)];
+    }
+  }
+  ++window_;
+  return wrapped;
+}
+
+}  // namespace char_rnn
