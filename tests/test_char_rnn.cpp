@@ -1,0 +1,147 @@
+#define BOOST_TEST_MODULE char_rnn
+// End-to-end tests of the char_rnn program: resume is bitwise, bad input fails cleanly.
+#include "test_helpers.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace xg;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string kBinary = XGRAD_CHAR_RNN_BIN;
+
+struct Run {
+  int status;
+  std::string out, err;
+};
+
+// Runs the program with `args`, capturing stdout and stderr.
+Run run(const std::string& args) {
+  const std::string dir = fs::temp_directory_path() / ("xgrad_char_rnn_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string out = dir + "/stdout", err = dir + "/stderr";
+  const int raw = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+}
+
+// A small corpus of pseudo-random words (deterministic).
+std::string make_corpus(const std::string& path, std::size_t chars) {
+  Generator g(7);
+  const char* words[] = {"to", "be", "or", "not", "the", "king", "queen", "ROMEO:", "shall", "love", "\n"};
+  std::string text;
+  while (text.size() < chars) text += std::string(words[g.randint(0, 11)]) + " ";
+  std::ofstream(path) << text;
+  return path;
+}
+
+struct TempDir {
+  std::string path = fs::temp_directory_path() / ("xgrad_char_rnn_case_" + std::to_string(::getpid()) + "_" +
+                                                  std::to_string(counter++));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+  static inline int counter = 0;
+};
+
+const std::string kSmall = "--hidden 16 --embed 8 --layers 2 --dropout 0.1 --seq 8 --batch 4 --lr 0.01 --threads 1";
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(resume_continues_bitwise_identically) {
+  TempDir dir;
+  const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
+  const std::string base = "train --data " + data + " " + kSmall + " --eval-every 1000 --seed 3 ";
+  Run straight = run(base + "--steps 2000 --out " + dir.path + "/straight");
+  BOOST_TEST_REQUIRE(straight.status == 0, straight.err);
+  Run first = run(base + "--steps 1000 --out " + dir.path + "/resumed");
+  BOOST_TEST_REQUIRE(first.status == 0, first.err);
+  Run second = run(base + "--steps 2000 --resume --out " + dir.path + "/resumed");
+  BOOST_TEST_REQUIRE(second.status == 0, second.err);
+  BOOST_TEST(second.err.find("resumed at step 1000") != std::string::npos);
+
+  const SafetensorsFile a = load_safetensors(dir.path + "/straight/last.safetensors");
+  const SafetensorsFile b = load_safetensors(dir.path + "/resumed/last.safetensors");
+  BOOST_TEST_REQUIRE(a.tensors.size() == b.tensors.size());
+  BOOST_TEST(a.tensors.contains("rnn.weight_hh_l1"));
+  BOOST_TEST(a.tensors.contains("optimizer.state.0.exp_avg"));
+  for (const auto& [name, t] : a.tensors) {
+    const Tensor& u = b.tensors.at(name);
+    BOOST_TEST_REQUIRE(t.numel() == u.numel());
+    BOOST_TEST(std::memcmp(t.raw_data(), u.raw_data(), static_cast<std::size_t>(t.numel()) * element_size(t.dtype())) == 0,
+               "tensor " << name << " differs after resume");
+  }
+  BOOST_TEST(a.metadata.at("rng") == b.metadata.at("rng"));
+  BOOST_TEST(a.metadata.at("data_position") == b.metadata.at("data_position"));
+}
+
+BOOST_AUTO_TEST_CASE(training_learns_writes_logs_and_samples) {
+  TempDir dir;
+  const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
+  Run r = run("train --data " + data + " " + kSmall + " --steps 300 --eval-every 100 --out " + dir.path + "/run");
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  for (const char* f : {"last.safetensors", "best.safetensors", "log.csv", "loss.svg"})
+    BOOST_TEST(fs::exists(dir.path + "/run/" + f), f);
+  // The vocabulary has 24 symbols: a model that learnt nothing scores ln 24 ≈ 3.18 nats/char.
+  Run e = run("eval --checkpoint " + dir.path + "/run/best.safetensors --data " + data);
+  BOOST_TEST_REQUIRE(e.status == 0, e.err);
+  const double loss = std::stod(e.out.substr(e.out.find(':') + 1));
+  BOOST_TEST(loss < 2.2, e.out);
+  Run s = run("sample --checkpoint " + dir.path + "/run/best.safetensors --length 200 --prime ROMEO: --seed 5");
+  BOOST_TEST_REQUIRE(s.status == 0, s.err);
+  BOOST_TEST(s.out.rfind("ROMEO:", 0) == 0);
+  BOOST_TEST(s.out.size() >= 206u);
+  Run again = run("sample --checkpoint " + dir.path + "/run/best.safetensors --length 200 --prime ROMEO: --seed 5");
+  BOOST_TEST(again.out == s.out);  // same seed, same text
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_fails_with_one_clear_line) {
+  TempDir dir;
+  const std::string good = make_corpus(dir.path + "/corpus.txt", 20000);
+  std::ofstream(dir.path + "/empty.txt").close();
+  std::ofstream(dir.path + "/short.txt") << "tiny text";
+  std::ofstream(dir.path + "/latin1.txt") << "caf\xe9 au lait, plenty more text here to be long enough";
+  struct Case {
+    std::string args, fragment;
+  };
+  const std::vector<Case> cases = {
+      {"train --data " + dir.path + "/missing.txt --out " + dir.path + "/o", "cannot open data file"},
+      {"train --data " + dir.path + "/empty.txt --out " + dir.path + "/o", "is empty"},
+      {"train --data " + dir.path + "/short.txt --out " + dir.path + "/o", "too short"},
+      {"train --data " + dir.path + "/latin1.txt --out " + dir.path + "/o", "not valid UTF-8"},
+      {"train --data " + good + " --hidden -5", "--hidden"},
+      {"train --data " + good + " --frobnicate 3", "frobnicate"},
+      {"train --data " + good + " --model transformer --out " + dir.path + "/o", "transformer"},
+      {"sample --checkpoint " + dir.path + "/missing.safetensors", "missing.safetensors"},
+      {"sample --checkpoint " + good, "corpus.txt"},
+      {"frobnicate", "subcommand"},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.args) {
+      Run r = run(c.args);
+      BOOST_TEST(r.status != 0);
+      BOOST_TEST(r.err.find(c.fragment) != std::string::npos, "stderr: " << r.err);
+      BOOST_TEST(r.err.find("terminate") == std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(checkpoint_of_another_vocabulary_is_refused) {
+  TempDir dir;
+  const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
+  Run r = run("train --data " + data + " " + kSmall + " --steps 5 --out " + dir.path + "/run");
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  std::ofstream(dir.path + "/other.txt") << std::string(5000, 'x') + "ZQJ#@";
+  Run e = run("eval --checkpoint " + dir.path + "/run/last.safetensors --data " + dir.path + "/other.txt");
+  BOOST_TEST(e.status != 0);
+  BOOST_TEST(e.err.find("not in the model's vocabulary") != std::string::npos, e.err);
+}
