@@ -13,6 +13,7 @@
 #include "autograd/ops_reduce.hpp"
 #include "autograd/ops_shape.hpp"
 #include "autograd/ops_unary.hpp"
+#include "autograd/ops_unbind.hpp"
 #include "autograd/shape.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/serialization.hpp"

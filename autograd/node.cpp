@@ -7,6 +7,7 @@
 #include <string>
 
 #include "autograd/grad_mode.hpp"
+#include "autograd/kernel_utils.hpp"
 #include "autograd/ops_binary.hpp"
 
 namespace xg {
@@ -111,6 +112,18 @@ void accumulate_grad(Tensor& into, const Tensor& grad, const char* op) {
     throw std::logic_error(std::string(op) + ": gradient of shape " + shape_str(grad.shape()) + " (" +
                            dtype_name(grad.dtype()) + ") cannot be accumulated into " + shape_str(into.shape()) +
                            " (" + dtype_name(into.dtype()) + ")");
+  // In place when nobody else can see `into`'s buffer (the usual case for a gradient being
+  // summed over an RNN's time steps); otherwise a fresh sum, so aliases are never modified.
+  if (into.impl_ptr().use_count() == 1 && into.impl()->storage.use_count() == 1 && !into.requires_grad()) {
+    detail::dispatch_floating(op, into.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      T* dst = into.data<T>();
+      const T* src = grad.data<T>();
+      const std::int64_t n = into.numel();
+      for (std::int64_t i = 0; i < n; ++i) dst[i] += src[i];
+    });
+    return;
+  }
   NoGradGuard no_grad;
   into = add(into, grad);
 }

@@ -9,6 +9,7 @@
 #include "autograd/ops_linalg.hpp"
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_shape.hpp"
+#include "autograd/ops_unbind.hpp"
 #include "autograd/ops_unary.hpp"
 #include "nn/init.hpp"
 
@@ -74,12 +75,14 @@ Tensor RNN::run_direction(const Tensor& x, const Tensor& h0, const LayerWeights&
   // Both biases are folded into it (b_ih + b_hh is added once per step either way).
   Tensor projected = linear(reshape(x, {L * N, x.size(2)}), w.weight_ih, w.bias_ih);
   if (w.bias_hh.defined()) projected = add(projected, w.bias_hh);
-  projected = reshape(projected, {L, N, H});
+  // unbind, not a select per step: its backward fills one shared gradient buffer, where T selects
+  // would each build and add a full-size gradient (O(T²) in the sequence length).
+  const std::vector<Tensor> inputs = unbind(reshape(projected, {L, N, H}), 0);
   std::vector<Tensor> steps(static_cast<std::size_t>(L));
   Tensor h = h0;
   for (std::int64_t i = 0; i < L; ++i) {
     const std::int64_t t = reverse ? L - 1 - i : i;
-    h = activate(add(select(projected, 0, t), linear(h, w.weight_hh)), options_.nonlinearity_);
+    h = activate(add(inputs[static_cast<std::size_t>(t)], linear(h, w.weight_hh)), options_.nonlinearity_);
     steps[static_cast<std::size_t>(t)] = h;
   }
   h_last = h;
