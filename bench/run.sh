@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Side-by-side char-RNN training throughput, xgrad vs libtorch, written into bench/RESULTS.md.
+#
+#   bench/run.sh [--quick] [--repeats R] [--threads K] [--no-build]
+#
+# Builds Release in build-bench/, measures the machine's sgemm peak with K threads, then runs the
+# grid H ∈ {128, 256, 512, 1024} × L ∈ {1, 2} × B ∈ {1, 32}, T = 100 (--quick: R = 1,
+# H ∈ {128, 512}, L = 2), alternating xgrad and libtorch at each point (A B A B …, R repeats each,
+# median chars/s). Both processes get the same OPENBLAS_CORETYPE (the kernel xgrad reports), the
+# same thread count, and OMP_WAIT_POLICY=PASSIVE (unless set by the caller; xgrad has no OpenMP,
+# libtorch's spinning OpenMP workers otherwise starve OpenBLAS's threads on a shared 2-core box).
+# The grid table replaces whatever is between <!-- grid:begin --> and <!-- grid:end --> in
+# bench/RESULTS.md; the rest of the file is kept. Raw JSON lines go to build-bench/bench-runs.jsonl.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="$ROOT/build-bench"
+RESULTS="$ROOT/bench/RESULTS.md"
+COMMAND="bench/run.sh $*"
+
+QUICK=0
+REPEATS=""
+THREADS=2
+BUILD_FIRST=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --repeats) REPEATS="${2:?--repeats needs a value}"; shift ;;
+    --threads) THREADS="${2:?--threads needs a value}"; shift ;;
+    --no-build) BUILD_FIRST=0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown flag '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ $QUICK == 1 ]]; then
+  REPEATS="${REPEATS:-1}"; HS=(128 512); LS=(2); BS=(1 32)
+else
+  REPEATS="${REPEATS:-3}"; HS=(128 256 512 1024); LS=(1 2); BS=(1 32)
+fi
+T=100; V=65; E=64
+
+if [[ $BUILD_FIRST == 1 ]]; then
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build "$BUILD" -j2 --target char_rnn_throughput sgemm_peak
+  if cmake --build "$BUILD" --target help 2>/dev/null | grep -q libtorch_char_rnn; then
+    cmake --build "$BUILD" -j2 --target libtorch_char_rnn
+  fi
+fi
+XG="$BUILD/bench/char_rnn_throughput"
+TORCH="$BUILD/bench/libtorch_char_rnn"
+[[ -x "$XG" ]] || { echo "run.sh: $XG not built" >&2; exit 1; }
+HAVE_TORCH=0; [[ -x "$TORCH" ]] && HAVE_TORCH=1
+[[ $HAVE_TORCH == 1 ]] || echo "run.sh: libtorch peer not built (libtorch-dev missing?); xgrad only" >&2
+
+# The kernel xgrad runs (after its own selection), pinned for both processes.
+KERNEL="$("$XG" --hidden 8 --layers 1 --batch 1 --seq 2 --steps 1 --warmup 0 --threads 1 |
+          python3 -c 'import json,sys; print(json.load(sys.stdin)["blas_kernel"])')"
+export OPENBLAS_CORETYPE="$KERNEL"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+echo "OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE OMP_WAIT_POLICY=$OMP_WAIT_POLICY threads=$THREADS repeats=$REPEATS" >&2
+
+PEAK_JSON="$("$BUILD/bench/sgemm_peak" --threads "$THREADS" --reps 20)"
+echo "sgemm peak: $PEAK_JSON" >&2
+
+# Steps per run, scaled so one run is a few seconds: big hidden sizes take ~2 s per step at B = 32.
+steps_for() {  # H B
+  local h=$1 b=$2
+  if [[ $b -ge 32 ]]; then
+    case $h in 128) echo 20 ;; 256) echo 12 ;; 512) echo 6 ;; *) echo 3 ;; esac
+  else
+    case $h in 128|256) echo 30 ;; 512) echo 15 ;; *) echo 6 ;; esac
+  fi
+}
+warmup_for() { [[ $1 -ge 1024 ]] && echo 1 || echo 2; }
+
+RAW="$BUILD/bench-runs.jsonl"
+: > "$RAW"
+START=$(date +%s)
+for H in "${HS[@]}"; do
+  for L in "${LS[@]}"; do
+    for B in "${BS[@]}"; do
+      ARGS=(--hidden "$H" --layers "$L" --batch "$B" --seq "$T" --steps "$(steps_for "$H" "$B")"
+            --warmup "$(warmup_for "$H")" --threads "$THREADS" --vocab "$V" --embed "$E")
+      for ((r = 1; r <= REPEATS; r++)); do
+        line="$("$XG" "${ARGS[@]}")"; echo "$line" | tee -a "$RAW" >&2
+        if [[ $HAVE_TORCH == 1 ]]; then
+          line="$("$TORCH" "${ARGS[@]}")"; echo "$line" | tee -a "$RAW" >&2
+        fi
+      done
+    done
+  done
+done
+ELAPSED=$(( $(date +%s) - START ))
+
+MACHINE="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores"
+DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
+LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+export RAW RESULTS PEAK_JSON COMMAND MACHINE DATE LOAD ELAPSED THREADS REPEATS V E T
+python3 - <<'PY'
+import json, os, statistics
+from collections import defaultdict
+
+env = os.environ
+V, E = int(env["V"]), int(env["E"])
+peak = json.loads(env["PEAK_JSON"])
+peak_gflops = peak["best_gflops"]
+runs = defaultdict(lambda: defaultdict(list))
+for line in open(env["RAW"]):
+    line = line.strip()
+    if line:
+        j = json.loads(line)
+        runs[(j["H"], j["L"], j["B"], j["T"])][j["impl"]].append(j)
+
+def flops_per_char(H, L):
+    # 6 FLOPs per weight per char (forward 2, backward 4): Σ_layers (H·H_in + H·H) + the H·V head.
+    total = sum(H * (E if l == 0 else H) + H * H for l in range(L))
+    return 6 * total + 6 * H * V
+
+def med(rs, key):
+    return statistics.median(r[key] for r in rs) if rs else None
+
+def fmt(x, spec):
+    return "n/a" if x is None else format(x, spec)
+
+rows = []
+for (H, L, B, T) in sorted(runs, key=lambda k: (k[0], k[1], k[2])):
+    xg, th = runs[(H, L, B, T)].get("xgrad", []), runs[(H, L, B, T)].get("libtorch", [])
+    fpc = flops_per_char(H, L)
+    cx, ct = med(xg, "chars_per_s"), med(th, "chars_per_s")
+    ratio = cx / ct if cx and ct else None
+    # Fastest single step of all runs: the least disturbed by other processes on a shared machine.
+    mx = min((r["min_step_ms"] for r in xg), default=None)
+    mt = min((r["min_step_ms"] for r in th), default=None)
+    ratio_min = mt / mx if mx and mt else None
+    px = cx * fpc / (peak_gflops * 1e9) * 100 if cx else None
+    pt = ct * fpc / (peak_gflops * 1e9) * 100 if ct else None
+    rows.append(f"| H={H} L={L} B={B} | {fmt(cx, ',.0f')} | {fmt(ct, ',.0f')} | **{fmt(ratio, '.2f')}×** "
+                f"| {fmt(ratio_min, '.2f')}× | {fmt(med(xg, 'peak_rss_mib'), '.0f')} / {fmt(med(th, 'peak_rss_mib'), '.0f')} "
+                f"| {fmt(fpc / 1e6, '.2f')} | {fmt(px, '.1f')}% / {fmt(pt, '.1f')}% "
+                f"| {fmt(med(xg, 'minor_faults_per_step'), '.0f')} / {fmt(med(th, 'minor_faults_per_step'), '.0f')} "
+                f"| {fmt(med(xg, 'loss'), '.3f')} / {fmt(med(th, 'loss'), '.3f')} |")
+
+kernels = sorted({r["blas_kernel"] for v in runs.values() for rs in v.values() for r in rs})
+section = f"""<!-- grid:begin -->
+## Char-RNN training throughput, xgrad vs libtorch
+
+- Command: `{env['COMMAND'].strip()}` ({env['ELAPSED']} s wall for the grid)
+- Date: {env['DATE']}; machine: {env['MACHINE']}; load average at the end: {env['LOAD']}
+- Step: Embedding({V}, {E}) → RNN({E}, H, L, tanh) → Linear(H, {V}) → cross_entropy → backward → clip_grad_norm_(5) → Adam(2e-3),
+  T = {env['T']}, synthetic random tokens, h0 = 0 every step. chars/s = B·T / median step time;
+  each cell is the median over {env['REPEATS']} run(s) per implementation, run alternately (xgrad, libtorch, xgrad, …).
+- Both processes: {env['THREADS']} threads (xgrad: OpenBLAS threads; libtorch: `torch::set_num_threads`, OpenBLAS threads,
+  1 inter-op thread), `OPENBLAS_CORETYPE` pinned to the kernel xgrad reports (reported kernels: {', '.join(kernels)}),
+  `OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}`.
+- Peak: OpenBLAS sgemm 1024³ with {peak['threads']} threads, best of 20: **{peak_gflops:.1f} GFLOP/s** (median {peak['median_gflops']:.1f}).
+  FLOPs/char ≈ 6·Σ_layers(H·H_in + H·H) + 6·H·V; % peak = chars/s · FLOPs/char / peak.
+- **Noise:** the machine has 2 cores shared with other engineers compiling at the same time; the load
+  average above says how busy it was. Single runs can be off by 2× or more; compare ratios from
+  the same run, not absolute numbers across runs. "Ratio of fastest steps" compares the single fastest
+  step of each implementation over all its runs (libtorch ms / xgrad ms), which other processes disturb least.
+
+| point | xgrad chars/s | libtorch chars/s | ratio xgrad/libtorch | ratio of fastest steps | peak RSS MiB (xgrad / libtorch) | MFLOP/char | % of peak (xgrad / libtorch) | minor faults/step (xgrad / libtorch) | final loss (xgrad / libtorch) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+""" + "\n".join(rows) + "\n<!-- grid:end -->"
+
+path = env["RESULTS"]
+text = open(path).read() if os.path.exists(path) else "# xgrad benchmark results\n"
+begin, end = "<!-- grid:begin -->", "<!-- grid:end -->"
+if begin in text and end in text and text.index(begin) < text.index(end):
+    text = text[: text.index(begin)] + section + text[text.index(end) + len(end):]
+else:
+    text = text.rstrip("\n") + "\n\n" + section + "\n"
+open(path, "w").write(text)
+print(section)
+PY
