@@ -1,13 +1,12 @@
 #include "autograd/ops_linalg.hpp"
 
-#include <cblas.h>
 
 #include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "autograd/backend.hpp"
+#include "autograd/blas.hpp"
 #include "autograd/creation.hpp"
 #include "autograd/kernel_utils.hpp"
 #include "autograd/node.hpp"
@@ -15,32 +14,9 @@
 
 namespace xg {
 using detail::dispatch_floating;
+using detail::gemm;
 
 namespace {
-
-// C (m×n, row-major, leading dim ldc) = op(A)·op(B) + beta·C, straight on the data pointers.
-// BLAS rejects a leading dimension of 0 even when a size is 0, and some builds misbehave on
-// empty products, so degenerate shapes are handled here instead.
-template <typename T>
-void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
-          const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    if (beta == T(0))
-      for (std::int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
-    return;
-  }
-  detail::prepare_blas_call(m, n, k);
-  const auto ta = trans_a ? CblasTrans : CblasNoTrans;
-  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
-  const auto ld = [](std::int64_t v) { return static_cast<blasint>(std::max<std::int64_t>(1, v)); };
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, ta, tb, static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k),
-                1.0f, a, ld(lda), b, ld(ldb), beta, c, ld(ldc));
-  else
-    cblas_dgemm(CblasRowMajor, ta, tb, static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k),
-                1.0, a, ld(lda), b, ld(ldb), beta, c, ld(ldc));
-}
 
 // A batched product C[i] = A[i]·B[i] with C (batch, m, n) contiguous. A batch stride of 0 means
 // that operand is shared by every batch entry (a 2-D operand, or a 3-D one with batch size 1).

@@ -8,6 +8,7 @@
 #include "autograd/ops_binary.hpp"
 #include "autograd/ops_linalg.hpp"
 #include "autograd/ops_nn.hpp"
+#include "autograd/ops_recurrent.hpp"
 #include "autograd/ops_shape.hpp"
 #include "autograd/ops_unbind.hpp"
 #include "autograd/ops_unary.hpp"
@@ -79,10 +80,11 @@ Tensor RNN::run_direction(const Tensor& x, const Tensor& h0, const LayerWeights&
   // would each build and add a full-size gradient (O(T²) in the sequence length).
   const std::vector<Tensor> inputs = unbind(reshape(projected, {L, N, H}), 0);
   std::vector<Tensor> steps(static_cast<std::size_t>(L));
+  const RecurrentWeight recurrent(w.weight_hh);  // its gradient: one gemm over all steps
   Tensor h = h0;
   for (std::int64_t i = 0; i < L; ++i) {
     const std::int64_t t = reverse ? L - 1 - i : i;
-    h = activate(add(inputs[static_cast<std::size_t>(t)], linear(h, w.weight_hh)), options_.nonlinearity_);
+    h = activate(recurrent.add_product(inputs[static_cast<std::size_t>(t)], h), options_.nonlinearity_);
     steps[static_cast<std::size_t>(t)] = h;
   }
   h_last = h;

@@ -1,0 +1,15 @@
+#pragma once
+// The one door to BLAS (internal): every matrix product in xgrad goes through detail::gemm.
+#include <cstdint>
+
+namespace xg::detail {
+
+/// C (m×n, row-major, leading dim ldc) = op(A)·op(B) + beta·C on raw pointers, with transpose
+/// flags instead of transposed copies. Handles empty sizes itself (BLAS rejects lda = 0), and
+/// picks the BLAS thread count for the product's size (see backend.hpp).
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+          std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const double* a,
+          std::int64_t lda, const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc);
+
+}  // namespace xg::detail

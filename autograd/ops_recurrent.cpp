@@ -1,0 +1,107 @@
+#include "autograd/ops_recurrent.hpp"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "autograd/blas.hpp"
+#include "autograd/creation.hpp"
+#include "autograd/kernel_utils.hpp"
+#include "autograd/node.hpp"
+#include "autograd/shape_kernels.hpp"
+
+namespace xg {
+
+// The (gₜ, hₜ₋₁) pairs of one backward pass, kept until the hub has summed them.
+struct RecurrentWeight::Pairs {
+  std::vector<Tensor> grads, inputs;
+  bool hub_fed = false;
+};
+
+namespace {
+// Copies same-width row blocks one under another into a new (Σ rows, width) matrix.
+Tensor stack_rows(const std::vector<Tensor>& blocks, std::int64_t width, Dtype dtype) {
+  std::int64_t rows = 0;
+  for (const Tensor& b : blocks) rows += b.numel() / width;
+  Tensor out = empty({rows, width}, dtype);
+  auto* dst = static_cast<char*>(out.raw_data());
+  for (const Tensor& b : blocks) {
+    const std::size_t bytes = static_cast<std::size_t>(b.numel()) * element_size(dtype);
+    std::memcpy(dst, b.raw_data(), bytes);
+    dst += bytes;
+  }
+  return out;
+}
+}  // namespace
+
+RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight), pairs_(std::make_shared<Pairs>()) {
+  detail::check_floating("RecurrentWeight", weight, "weight");
+  if (weight.dim() != 2)
+    throw std::invalid_argument("RecurrentWeight: weight must be 2-D (out, in), got shape " + shape_str(weight.shape()));
+  hub_ = weight;
+  if (!needs_grad({&weight})) return;
+  hub_ = detail::alias_with_shape(weight, weight.shape());
+  const std::int64_t out_features = weight.size(0), in_features = weight.size(1);
+  record(hub_, "RecurrentWeight", {weight}, [pairs = pairs_, out_features, in_features](const Tensor& g) {
+    // g is the zero placeholder the first step handed over; the real sum is computed here.
+    Tensor grads = stack_rows(pairs->grads, out_features, g.dtype());
+    Tensor inputs = stack_rows(pairs->inputs, in_features, g.dtype());
+    pairs->grads.clear();
+    pairs->inputs.clear();
+    pairs->hub_fed = false;
+    Tensor dw = empty({out_features, in_features}, g.dtype());
+    detail::dispatch_floating("RecurrentWeight", g.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      detail::gemm(true, false, out_features, in_features, grads.size(0), grads.data<T>(), out_features,
+                   inputs.data<T>(), in_features, T(0), dw.data<T>(), in_features);
+    });
+    return std::vector<Tensor>{dw};
+  });
+}
+
+Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
+  const char* op = "RecurrentWeight::add_product";
+  detail::check_floating(op, base, "base");
+  detail::check_floating(op, h, "h");
+  detail::check_same_dtype(op, base, weight_);
+  detail::check_same_dtype(op, h, weight_);
+  const std::int64_t O = weight_.size(0), I = weight_.size(1);
+  if (h.dim() != 2 || h.size(1) != I || base.dim() != 2 || base.size(0) != h.size(0) || base.size(1) != O)
+    throw std::invalid_argument(std::string(op) + ": base " + shape_str(base.shape()) + " + h " + shape_str(h.shape()) +
+                                " · weightᵀ " + shape_str(weight_.shape()) + " do not fit (expected base [N, " +
+                                std::to_string(O) + "] and h [N, " + std::to_string(I) + "])");
+  const std::int64_t N = h.size(0);
+  Tensor out = base.detach().clone();
+  detail::dispatch_floating(op, base.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    detail::gemm(false, true, N, O, I, h.data<T>(), I, weight_.data<T>(), I, T(1), out.data<T>(), O);
+  });
+  if (!needs_grad({&base, &h, &hub_})) return out;
+  const bool want_h = h.requires_grad(), want_w = hub_.requires_grad();
+  record(out, "RecurrentWeight::add_product", {base, h, hub_},
+         [pairs = pairs_, w = weight_.detach(), h = h.detach(), want_h, want_w](const Tensor& g) {
+           std::vector<Tensor> grads(3);
+           grads[0] = g;
+           if (want_h) {
+             const std::int64_t n = g.size(0), o = w.size(0), i = w.size(1);
+             grads[1] = empty({n, i}, g.dtype());
+             detail::dispatch_floating("RecurrentWeight::add_product", g.dtype(), [&](auto tag) {
+               using T = decltype(tag);
+               detail::gemm(false, false, n, i, o, g.data<T>(), o, w.data<T>(), i, T(0), grads[1].data<T>(), i);
+             });
+           }
+           if (want_w) {
+             pairs->grads.push_back(g);
+             pairs->inputs.push_back(h);
+             // One placeholder makes the tape run the hub; the other steps add nothing to it.
+             if (!pairs->hub_fed) {
+               pairs->hub_fed = true;
+               grads[2] = zeros(w.shape(), g.dtype());
+             }
+           }
+           return grads;
+         });
+  return out;
+}
+
+}  // namespace xg

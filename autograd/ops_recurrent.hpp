@@ -1,0 +1,31 @@
+#pragma once
+#include <memory>
+
+#include "autograd/tensor.hpp"
+
+namespace xg {
+
+/// A weight applied at every step of a recurrence (an RNN's W_hh), with its gradient summed over
+/// the steps by one gemm.
+///
+/// Every step is still an ordinary recorded op, so backpropagation through time is derived by
+/// the tape. What changes is only how ∂L/∂W is summed: instead of each step computing its own
+/// (O×I) term gₜᵀhₜ₋₁ — T small rank-N products, the least efficient shape BLAS has — each step
+/// hands its pair (gₜ, hₜ₋₁) to a hub node recorded before the steps (so the tape runs it after
+/// all of them), which stacks the pairs and computes Σₜ gₜᵀhₜ₋₁ in a single gemm.
+class RecurrentWeight {
+ public:
+  /// weight (O, I), float32/float64.
+  explicit RecurrentWeight(const Tensor& weight);
+  /// base + h Wᵀ: base (N, O), h (N, I) → (N, O). One gemm with β = 1 onto a copy of base.
+  /// Throws std::invalid_argument naming the shapes when they do not fit.
+  Tensor add_product(const Tensor& base, const Tensor& h) const;
+
+ private:
+  struct Pairs;
+  Tensor weight_;
+  Tensor hub_;  // what the steps record as their weight input (the weight itself when no grad is needed)
+  std::shared_ptr<Pairs> pairs_;
+};
+
+}  // namespace xg
