@@ -125,10 +125,16 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_binary("add", a, b, [](auto x, auto y) { return x + y; });
-  if (needs_grad({&a, &b}))
-    record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
-      return std::vector<Tensor>{sum_to_shape(g, sa), sum_to_shape(g, sb)};
-    });
+  if (needs_grad({&a, &b})) {
+    // The common unbroadcast case captures nothing: keeps the closure inside std::function's
+    // small buffer (no allocation) on the per-step hot path.
+    if (a.shape() == b.shape())
+      record(out, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
+    else
+      record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
+        return std::vector<Tensor>{sum_to_shape(g, sa), sum_to_shape(g, sb)};
+      });
+  }
   return out;
 }
 

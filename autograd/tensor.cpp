@@ -19,9 +19,14 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
 
 Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
   ensure_runtime_initialized();
-  // 64-byte alignment: full cache lines and aligned AVX loads; aligned_alloc needs a multiple.
-  const std::size_t rounded = (bytes + 63) / 64 * 64;
-  data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  // Large buffers get 64-byte alignment (whole cache lines for BLAS and SIMD). Small ones take
+  // malloc's 16 bytes: glibc's memalign path costs more than the op itself on tiny tensors, and
+  // every kernel uses unaligned loads anyway.
+  if (bytes <= 1024) {
+    data = std::malloc(bytes == 0 ? 16 : bytes);
+  } else {
+    data = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  }
   if (!data) throw std::bad_alloc();
 }
 
