@@ -260,3 +260,18 @@ BOOST_AUTO_TEST_CASE(backend_reports_a_fast_blas_kernel) {
     BOOST_TEST(info.kernel != "Core2");
   }
 }
+
+BOOST_AUTO_TEST_CASE(method_forms_forward_to_free_functions) {
+  Tensor x = from_vector({1, -2, 3, -4, 5, -6}, {2, 3}, kFloat64);
+  BOOST_TEST(x.sum().item() == sum(x).item());
+  BOOST_TEST(x.sum({1}, true).to_vector() == sum(x, {1}, true).to_vector());
+  BOOST_TEST(x.mean({0}).to_vector() == mean(x, {0}).to_vector());
+  BOOST_TEST(shape_str(x.reshape({3, -1}).shape()) == "[3, 2]");
+  BOOST_TEST(shape_str(x.transpose(0, 1).shape()) == "[3, 2]");
+  BOOST_TEST(shape_str(x.unsqueeze(0).squeeze().shape()) == "[2, 3]");
+  BOOST_TEST(x.select(1, 2).to_vector() == std::vector<double>({3, -6}), boost::test_tools::per_element());
+  BOOST_TEST(x.abs().relu().tanh().to_vector() == tanh(relu(abs(x))).to_vector());
+  BOOST_TEST(x.softmax(1).to_vector() == softmax(x, 1).to_vector());
+  BOOST_TEST(x.argmax(1).to_vector() == std::vector<double>({2, 1}), boost::test_tools::per_element());
+  BOOST_TEST(shape_str(x.matmul(x.transpose(0, 1)).shape()) == "[2, 2]");
+}

@@ -1,0 +1,40 @@
+// Tensor's method forms: each forwards to the free function of the same name (ops_*.hpp).
+#include "autograd/ops_linalg.hpp"
+#include "autograd/ops_nn.hpp"
+#include "autograd/ops_reduce.hpp"
+#include "autograd/ops_shape.hpp"
+#include "autograd/ops_unary.hpp"
+#include "autograd/tensor.hpp"
+
+namespace xg {
+
+Tensor Tensor::sum() const { return xg::sum(*this); }
+Tensor Tensor::sum(const std::vector<std::int64_t>& dims, bool keepdim) const { return xg::sum(*this, dims, keepdim); }
+Tensor Tensor::mean() const { return xg::mean(*this); }
+Tensor Tensor::mean(const std::vector<std::int64_t>& dims, bool keepdim) const { return xg::mean(*this, dims, keepdim); }
+Tensor Tensor::argmax(std::int64_t dim, bool keepdim) const { return xg::argmax(*this, dim, keepdim); }
+Tensor Tensor::reshape(const Shape& shape) const { return xg::reshape(*this, shape); }
+Tensor Tensor::view(const Shape& shape) const { return xg::view(*this, shape); }
+Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const { return xg::flatten(*this, start_dim, end_dim); }
+Tensor Tensor::transpose(std::int64_t dim0, std::int64_t dim1) const { return xg::transpose(*this, dim0, dim1); }
+Tensor Tensor::permute(const std::vector<std::int64_t>& dims) const { return xg::permute(*this, dims); }
+Tensor Tensor::squeeze() const { return xg::squeeze(*this); }
+Tensor Tensor::squeeze(std::int64_t dim) const { return xg::squeeze(*this, dim); }
+Tensor Tensor::unsqueeze(std::int64_t dim) const { return xg::unsqueeze(*this, dim); }
+Tensor Tensor::select(std::int64_t dim, std::int64_t index) const { return xg::select(*this, dim, index); }
+Tensor Tensor::narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const {
+  return xg::narrow(*this, dim, start, length);
+}
+Tensor Tensor::matmul(const Tensor& other) const { return xg::matmul(*this, other); }
+Tensor Tensor::exp() const { return xg::exp(*this); }
+Tensor Tensor::log() const { return xg::log(*this); }
+Tensor Tensor::sqrt() const { return xg::sqrt(*this); }
+Tensor Tensor::tanh() const { return xg::tanh(*this); }
+Tensor Tensor::sigmoid() const { return xg::sigmoid(*this); }
+Tensor Tensor::relu() const { return xg::relu(*this); }
+Tensor Tensor::abs() const { return xg::abs(*this); }
+Tensor Tensor::pow(double exponent) const { return xg::pow(*this, exponent); }
+Tensor Tensor::softmax(std::int64_t dim) const { return xg::softmax(*this, dim); }
+Tensor Tensor::log_softmax(std::int64_t dim) const { return xg::log_softmax(*this, dim); }
+
+}  // namespace xg
