@@ -22,8 +22,7 @@ namespace xg {
 namespace {
 
 std::string kernel_source = "detected by OpenBLAS";
-int configured_threads = 1;  // what the user asked for (or OpenBLAS's default); small gemms use 1
-thread_local int active_threads = -1;
+int configured_threads = 1;  // threads xgrad's gemm may use (set_num_threads; default: OpenBLAS's)
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -82,6 +81,10 @@ void ensure_runtime_initialized() {
     mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
     select_blas_kernel();
     configured_threads = openblas_get_num_threads();
+    // OpenBLAS itself always runs single-threaded: xgrad splits large products into a fixed
+    // number of parts by shape and runs those in parallel (blas.cpp), so results never depend
+    // on the thread count.
+    openblas_set_num_threads(1);
   });
 }
 
@@ -121,7 +124,6 @@ void set_num_threads(int threads) {
   if (threads < 1) throw std::invalid_argument("set_num_threads: expected at least 1 thread, got " + std::to_string(threads));
   ensure_runtime_initialized();
   configured_threads = threads;
-  active_threads = -1;
 }
 
 int get_num_threads() {
@@ -129,19 +131,5 @@ int get_num_threads() {
   return configured_threads;
 }
 
-void detail::prepare_blas_call(std::int64_t m, std::int64_t n, std::int64_t k) {
-  // OpenBLAS wakes its worker threads for every product above a tiny size. For the RNN's small
-  // per-step gemms the hand-off costs more than it saves, and on a busy 2-core machine waiting
-  // for a descheduled worker made a training step 10x slower (measured). Threads only pay off
-  // on large products; the cut-off is measured in bench/RESULTS.md.
-  constexpr double kThreadedMacs = 1 << 23;
-  const int want = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kThreadedMacs
-                       ? configured_threads
-                       : 1;
-  if (want != active_threads) {
-    openblas_set_num_threads(want);
-    active_threads = want;
-  }
-}
 
 }  // namespace xg

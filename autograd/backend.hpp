@@ -17,14 +17,10 @@ BackendInfo backend_info();
 /// One line: "OpenBLAS 0.3.21, kernel Haswell (chosen by xgrad: ...), 2 threads, simd avx2+fma".
 std::string backend_summary();
 
-/// BLAS thread count (like torch.set_num_threads). Results do not depend on it beyond
-/// the order of floating-point sums inside BLAS.
+/// Threads for large matrix products (like torch.set_num_threads). Results are bitwise the same
+/// for every thread count: products are split into parts by shape, never by thread count.
 void set_num_threads(int threads);
 int get_num_threads();
 
-namespace detail {
-/// Called before every gemm: picks 1 BLAS thread for small products, get_num_threads() for large.
-void prepare_blas_call(std::int64_t m, std::int64_t n, std::int64_t k);
-}  // namespace detail
 
 }  // namespace xg

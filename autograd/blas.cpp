@@ -3,6 +3,10 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 #include "autograd/backend.hpp"
 
@@ -23,22 +27,113 @@ bool handle_degenerate(std::int64_t m, std::int64_t n, std::int64_t k, T beta, T
 blasint ld(std::int64_t v) { return static_cast<blasint>(std::max<std::int64_t>(1, v)); }
 CBLAS_TRANSPOSE flag(bool transposed) { return transposed ? CblasTrans : CblasNoTrans; }
 
+void call_blas(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+               const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, flag(ta), flag(tb), static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), 1.0f, a, ld(lda), b, ld(ldb), beta, c, ld(ldc));
+}
+void call_blas(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
+               const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, flag(ta), flag(tb), static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), 1.0, a, ld(lda), b, ld(ldb), beta, c, ld(ldc));
+}
+
+// One helper thread that runs the second half of a split product while the caller runs the first.
+class Helper {
+ public:
+  static Helper& instance() {
+    static Helper helper;
+    return helper;
+  }
+  void start(std::function<void()> job) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = std::move(job);
+    done_ = false;
+    wake_.notify_one();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    finished_.wait(lock, [this] { return done_; });
+  }
+  ~Helper() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      wake_.notify_one();
+    }
+    thread_.join();
+  }
+
+ private:
+  Helper() : thread_([this] { loop(); }) {}
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stop_ || job_; });
+      if (stop_) return;
+      auto job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      job();
+      lock.lock();
+      done_ = true;
+      finished_.notify_one();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_, finished_;
+  std::function<void()> job_;
+  bool done_ = true, stop_ = false;
+  std::thread thread_;
+};
+
+// Products of at least 2²³ multiply-adds are cut in two along the longer of m and n (at a
+// multiple of 16): the two halves run in parallel when two threads are allowed, one after the
+// other otherwise. The cut depends only on the shape, so every element is computed by the same
+// kernel calls whatever the thread count: bitwise-identical results with 1 or 2 threads (letting
+// OpenBLAS thread a product partitions it by thread count, and the results differ in the last
+// bit). Smaller products stay whole: waking a thread costs more than it saves there.
+template <typename T>
+void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
+                const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  constexpr double kSplitMacs = 1 << 23;
+  const bool big = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kSplitMacs;
+  if (!big || std::max(m, n) < 32) {
+    call_blas(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  const bool by_rows = m >= n;
+  const std::int64_t extent = by_rows ? m : n;
+  const std::int64_t cut = (extent / 2 + 15) / 16 * 16;
+  auto part = [=](std::int64_t begin, std::int64_t end) {
+    if (by_rows)
+      call_blas(ta, tb, end - begin, n, k, ta ? a + begin : a + begin * lda, lda, b, ldb, beta, c + begin * ldc, ldc);
+    else
+      call_blas(ta, tb, m, end - begin, k, a, lda, tb ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc);
+  };
+  if (get_num_threads() >= 2) {
+    Helper& helper = Helper::instance();
+    helper.start([&part, cut, extent] { part(cut, extent); });
+    part(0, cut);
+    helper.wait();
+  } else {
+    part(0, cut);
+    part(cut, extent);
+  }
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
           std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
   if (handle_degenerate(m, n, k, beta, c, ldc)) return;
-  prepare_blas_call(m, n, k);
-  cblas_sgemm(CblasRowMajor, flag(trans_a), flag(trans_b), static_cast<blasint>(m), static_cast<blasint>(n),
-              static_cast<blasint>(k), 1.0f, a, ld(lda), b, ld(ldb), beta, c, ld(ldc));
+  split_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const double* a,
           std::int64_t lda, const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
   if (handle_degenerate(m, n, k, beta, c, ldc)) return;
-  prepare_blas_call(m, n, k);
-  cblas_dgemm(CblasRowMajor, flag(trans_a), flag(trans_b), static_cast<blasint>(m), static_cast<blasint>(n),
-              static_cast<blasint>(k), 1.0, a, ld(lda), b, ld(ldb), beta, c, ld(ldc));
+  split_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace xg::detail

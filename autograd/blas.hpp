@@ -6,7 +6,7 @@ namespace xg::detail {
 
 /// C (m×n, row-major, leading dim ldc) = op(A)·op(B) + beta·C on raw pointers, with transpose
 /// flags instead of transposed copies. Handles empty sizes itself (BLAS rejects lda = 0), and
-/// picks the BLAS thread count for the product's size (see backend.hpp).
+/// splits large products in two by shape (parallel with 2 threads; see blas.cpp).
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
           std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const double* a,

@@ -2,8 +2,10 @@
 // All of xg::nn.
 #include "nn/activation.hpp"
 #include "nn/embedding.hpp"
+#include "nn/gru.hpp"
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
+#include "nn/lstm.hpp"
 #include "nn/loss.hpp"
 #include "nn/module.hpp"
 #include "nn/rnn.hpp"

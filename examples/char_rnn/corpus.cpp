@@ -105,8 +105,10 @@ StreamBatcher::StreamBatcher(const std::vector<std::int64_t>& tokens, std::int64
 }
 
 void StreamBatcher::set_position(std::int64_t window) {
-  if (window < 0 || window >= windows_)
-    throw std::runtime_error("data position " + std::to_string(window) + " is outside [0, " + std::to_string(windows_) + ")");
+  // windows_ itself is valid: the epoch is used up and the next call wraps (a checkpoint taken
+  // right after the last window of an epoch stores exactly that).
+  if (window < 0 || window > windows_)
+    throw std::runtime_error("data position " + std::to_string(window) + " is outside [0, " + std::to_string(windows_) + "]");
   window_ = window;
 }
 

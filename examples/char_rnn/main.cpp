@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   train->add_option("--data", c.data, "UTF-8 text file")->capture_default_str();
   train->add_option("--val-fraction", c.val_fraction, "last fraction of the text used for validation")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  train->add_option("--model", c.model, "rnn (lstm/gru planned)")->capture_default_str();
+  train->add_option("--model", c.model, "rnn, lstm or gru")->capture_default_str();
   train->add_option("--embed", c.embed, "embedding size")->check(CLI::PositiveNumber)->capture_default_str();
   train->add_option("--hidden", c.hidden, "hidden size")->check(CLI::PositiveNumber)->capture_default_str();
   train->add_option("--layers", c.layers, "RNN layers")->check(CLI::PositiveNumber)->capture_default_str();

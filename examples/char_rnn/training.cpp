@@ -53,7 +53,8 @@ TrainConfig from_json(const nlohmann::json& j) {
 }
 
 /// A checkpoint's contents: model weights under their PyTorch names, the optimizer's state
-/// under "optimizer.", the carried hidden state as "train.hidden", the rest in metadata.
+/// under "optimizer.", the carried hidden state as "train.hidden" (an LSTM's cell state as
+/// "train.cell"), the rest in metadata.
 struct Checkpoint {
   TrainConfig config;
   Vocabulary vocab;
@@ -61,7 +62,7 @@ struct Checkpoint {
   std::string rng;
   double best_val = INFINITY, elapsed = 0;
   xg::StateDict model, optimizer;
-  xg::Tensor hidden;
+  State hidden;
 };
 
 Checkpoint load_checkpoint(const std::string& path) {
@@ -88,18 +89,23 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.rng = meta("rng");
   for (const auto& [name, t] : file.tensors) {
     if (name.rfind("optimizer.", 0) == 0) c.optimizer.insert(name.substr(10), t);
-    else if (name == "train.hidden") c.hidden = t;
+    else if (name == "train.hidden") c.hidden.h = t;
+    else if (name == "train.cell") c.hidden.c = t;
     else c.model.insert(name, t);
   }
+  if (c.hidden.c.defined() != (c.config.model == "lstm" && c.hidden.h.defined()))
+    throw std::runtime_error("'" + path + "' has a malformed carried state: an lstm checkpoint holds train.hidden and " +
+                             "train.cell together, other models only train.hidden");
   return c;
 }
 
 void save_checkpoint(const std::string& path, const CharRNN& model, const xg::optim::Optimizer& optimizer,
                      const TrainConfig& config, const Vocabulary& vocab, std::int64_t step, std::int64_t data_position,
-                     const xg::Tensor& hidden, double best_val, double elapsed) {
+                     const State& hidden, double best_val, double elapsed) {
   xg::StateDict all = model.state_dict();
   for (const auto& [name, t] : optimizer.state_dict()) all.insert("optimizer." + name, t);
-  if (hidden.defined()) all.insert("train.hidden", hidden);
+  if (hidden.h.defined()) all.insert("train.hidden", hidden.h);
+  if (hidden.c.defined()) all.insert("train.cell", hidden.c);
   char best[64], secs[64];
   std::snprintf(best, sizeof best, "%.17g", best_val);
   std::snprintf(secs, sizeof secs, "%.3f", elapsed);
@@ -123,9 +129,9 @@ std::unique_ptr<xg::optim::Optimizer> make_optimizer(const TrainConfig& c, std::
 }
 
 std::unique_ptr<CharRNN> make_model(const TrainConfig& c, std::int64_t vocab) {
-  if (c.model != "rnn")
-    throw std::invalid_argument("--model " + c.model + " is not available yet (only rnn; lstm/gru are planned)");
-  return std::make_unique<CharRNN>(vocab, c.embed, c.hidden, c.layers, c.dropout);
+  if (c.model != "rnn" && c.model != "lstm" && c.model != "gru")
+    throw std::invalid_argument("--model must be rnn, lstm or gru, got '" + c.model + "'");
+  return std::make_unique<CharRNN>(vocab, c.embed, c.hidden, c.layers, c.dropout, c.model);
 }
 
 /// Mean cross-entropy (nats/char) over every window of `tokens`, hidden state carried across
@@ -137,7 +143,7 @@ double validation_loss(CharRNN& model, const std::vector<std::int64_t>& tokens, 
   batch = std::max<std::int64_t>(1, std::min<std::int64_t>(batch, static_cast<std::int64_t>(tokens.size()) / (seq + 1)));
   StreamBatcher batcher(tokens, batch, seq);
   std::vector<std::int64_t> inputs, targets;
-  xg::Tensor hidden;
+  State hidden;
   double total = 0;
   std::int64_t count = 0;
   for (std::int64_t w = 0; w < batcher.windows_per_epoch(); ++w) {
@@ -189,7 +195,7 @@ int train(const TrainConfig& requested) {
 
   std::int64_t step = 0;
   double best_val = INFINITY, elapsed_before = 0;
-  xg::Tensor hidden;
+  State hidden;
   if (requested.resume) {
     model->load_state_dict(resumed.model);
     optimizer->load_state_dict(resumed.optimizer);
@@ -225,7 +231,7 @@ int train(const TrainConfig& requested) {
   while ((total_steps == 0 || step < total_steps) && (config.minutes <= 0 || elapsed() < 60 * config.minutes) &&
          !interrupted) {
     const auto t0 = clock::now();
-    if (batcher.next(inputs, targets)) hidden = xg::Tensor();  // a new pass over the data
+    if (batcher.next(inputs, targets)) hidden = State();  // a new pass over the data
     auto [logits, h_n] = model->forward(xg::from_vector(inputs, {config.seq, config.batch}), hidden);
     xg::Tensor loss = xg::cross_entropy(logits, xg::from_vector(targets, {config.seq * config.batch}));
     optimizer->zero_grad();
@@ -290,7 +296,7 @@ int sample(const std::string& path, std::int64_t length, double temperature, con
   std::string start = prime.empty() ? std::string(1, ckpt.vocab.symbols.find('\n') != std::string::npos ? '\n' : ckpt.vocab.symbols[0]) : prime;
   std::vector<std::int64_t> ids = encode(start, ckpt.vocab);
   std::cout << prime << std::flush;
-  xg::Tensor hidden;
+  State hidden;
   xg::Tensor logits;
   std::tie(logits, hidden) = model->forward(xg::from_vector(ids, {static_cast<std::int64_t>(ids.size()), 1}), hidden);
   for (std::int64_t i = 0; i < length; ++i) {

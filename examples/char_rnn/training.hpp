@@ -8,7 +8,7 @@ namespace char_rnn {
 struct TrainConfig {
   std::string data = "data/tinyshakespeare.txt";
   double val_fraction = 0.1;
-  std::string model = "rnn";
+  std::string model = "rnn";  // rnn, lstm or gru
   std::int64_t embed = 64, hidden = 512, layers = 2;
   double dropout = 0.0;
   std::int64_t seq = 100, batch = 32;

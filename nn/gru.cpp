@@ -1,0 +1,258 @@
+#include "nn/gru.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "autograd/creation.hpp"
+#include "autograd/kernel_utils.hpp"
+#include "autograd/node.hpp"
+#include "autograd/ops_binary.hpp"
+#include "autograd/ops_linalg.hpp"
+#include "autograd/ops_nn.hpp"
+#include "autograd/ops_recurrent.hpp"
+#include "autograd/ops_shape.hpp"
+#include "autograd/ops_unary.hpp"
+#include "autograd/ops_unbind.hpp"
+#include "autograd/simd.hpp"
+#include "nn/init.hpp"
+
+namespace xg::nn {
+
+namespace {
+void check_sizes(const char* module, std::int64_t input_size, std::int64_t hidden_size) {
+  if (input_size <= 0 || hidden_size <= 0)
+    throw std::invalid_argument(std::string(module) + ": input_size and hidden_size must be positive, got input_size = " +
+                                std::to_string(input_size) + ", hidden_size = " + std::to_string(hidden_size));
+}
+
+// One step, fused into a single recorded op (instead of narrows and nine elementwise nodes;
+// checked by gradcheck and by the PyTorch parity fixtures in tests/test_nn_lstm_gru.cpp).
+// x_rz (N, 2H) and x_n (N, H) are the input projections (with b_ih); hh (N, 3H) is
+// h W_hhᵀ + b_hh, kept apart from the input because r multiplies only its n block:
+//   [r z] = σ(x_rz + hh[:, :2H]),  n = tanh(x_n + r ⊙ hh[:, 2H:]),  h' = (1 − z) ⊙ n + z ⊙ h.
+Tensor gru_step(const Tensor& x_rz, const Tensor& x_n, const Tensor& hh, const Tensor& h) {
+  if (h.dtype() != hh.dtype())
+    throw std::invalid_argument(std::string("GRU: hidden state is ") + dtype_name(h.dtype()) + " but the gates are " +
+                                dtype_name(hh.dtype()));
+  const std::int64_t N = h.size(0), H = h.size(1);
+  Tensor rz = empty({N, 2 * H}, h.dtype()), n = empty({N, H}, h.dtype()), out = empty({N, H}, h.dtype());
+  detail::dispatch_floating("GRU", h.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T *xr = x_rz.data<T>(), *xn = x_n.data<T>(), *hp = hh.data<T>(), *hv = h.data<T>();
+    T *rzp = rz.data<T>(), *np = n.data<T>(), *o = out.data<T>();
+    auto sig = [](const auto& v) {
+      using Batch = std::decay_t<decltype(v)>;
+      return Batch(1) / (Batch(1) + xsimd::exp(-v));
+    };
+    for (std::int64_t b = 0; b < N; ++b) {
+      const T* hrow = hp + b * 3 * H;
+      T* rzrow = rzp + b * 2 * H;
+      for (std::int64_t k = 0; k < 2 * H; ++k) rzrow[k] = xr[b * 2 * H + k] + hrow[k];
+      detail::simd_map(rzrow, rzrow, 2 * H, sig);
+      T* nrow = np + b * H;
+      for (std::int64_t j = 0; j < H; ++j) nrow[j] = xn[b * H + j] + rzrow[j] * hrow[2 * H + j];
+      detail::simd_map(nrow, nrow, H, [](const auto& v) { return xsimd::tanh(v); });
+      for (std::int64_t j = 0; j < H; ++j) {
+        const T z = rzrow[H + j];
+        o[b * H + j] = nrow[j] + z * (hv[b * H + j] - nrow[j]);
+      }
+    }
+  });
+  if (needs_grad({&x_rz, &x_n, &hh, &h}))
+    record(out, "gru_step", {x_rz, x_n, hh, h}, [rz, n, hh = hh.detach(), h = h.detach()](const Tensor& g) {
+      const std::int64_t N = h.size(0), H = h.size(1);
+      std::vector<Tensor> grads{empty({N, 2 * H}, g.dtype()), empty({N, H}, g.dtype()), empty({N, 3 * H}, g.dtype()),
+                                empty({N, H}, g.dtype())};
+      detail::dispatch_floating("gru_step_backward", g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T *gp = g.data<T>(), *rzp = rz.data<T>(), *np = n.data<T>(), *hp = hh.data<T>(), *hv = h.data<T>();
+        T *dxrz = grads[0].data<T>(), *dxn = grads[1].data<T>(), *dhh = grads[2].data<T>(), *dh = grads[3].data<T>();
+        for (std::int64_t b = 0; b < N; ++b)
+          for (std::int64_t j = 0; j < H; ++j) {
+            const std::int64_t k = b * H + j;
+            const T r = rzp[b * 2 * H + j], z = rzp[b * 2 * H + H + j], nv = np[k], hn = hp[b * 3 * H + 2 * H + j];
+            const T da_n = gp[k] * (1 - z) * (1 - nv * nv);
+            const T da_r = da_n * hn * r * (1 - r);
+            const T da_z = gp[k] * (hv[k] - nv) * z * (1 - z);
+            dxrz[b * 2 * H + j] = dhh[b * 3 * H + j] = da_r;
+            dxrz[b * 2 * H + H + j] = dhh[b * 3 * H + H + j] = da_z;
+            dxn[k] = da_n;
+            dhh[b * 3 * H + 2 * H + j] = da_n * r;
+            dh[k] = gp[k] * z;
+          }
+      });
+      return grads;
+    });
+  return out;
+}
+
+// b_hh broadcast over the batch (the base the recurrent product is added onto), or zeros.
+Tensor recurrent_base(const Tensor& bias_hh, std::int64_t N, std::int64_t H, Dtype dtype) {
+  return bias_hh.defined() ? expand(bias_hh, {N, 3 * H}) : zeros({N, 3 * H}, dtype);
+}
+}  // namespace
+
+GRU::GRU(const GRUOptions& options) : Module("GRU"), options_(options) {
+  check_sizes("GRU", options.input_size_, options.hidden_size_);
+  if (options.num_layers_ < 1)
+    throw std::invalid_argument("GRU: num_layers must be at least 1, got " + std::to_string(options.num_layers_));
+  if (!(options.dropout_ >= 0 && options.dropout_ <= 1))
+    throw std::invalid_argument("GRU: dropout must be a probability in [0, 1], got " + std::to_string(options.dropout_));
+  const std::int64_t H = options.hidden_size_;
+  const std::int64_t D = options.bidirectional_ ? 2 : 1;
+  for (std::int64_t layer = 0; layer < options.num_layers_; ++layer) {
+    for (std::int64_t dir = 0; dir < D; ++dir) {
+      const std::string suffix = "_l" + std::to_string(layer) + (dir == 1 ? "_reverse" : "");
+      const std::int64_t in = layer == 0 ? options.input_size_ : D * H;
+      LayerWeights w;
+      w.weight_ih = register_parameter("weight_ih" + suffix, empty({3 * H, in}));
+      w.weight_hh = register_parameter("weight_hh" + suffix, empty({3 * H, H}));
+      if (options.bias_) {
+        w.bias_ih = register_parameter("bias_ih" + suffix, empty({3 * H}));
+        w.bias_hh = register_parameter("bias_hh" + suffix, empty({3 * H}));
+      }
+      weights_.push_back(w);
+    }
+  }
+  // PyTorch's reset_parameters: every parameter U(−1/√H, 1/√H), in registration order.
+  for (Tensor& p : parameters()) init::linear_uniform_(p, H);
+}
+
+const GRU::LayerWeights& GRU::weights(std::int64_t layer, std::int64_t direction) const {
+  const std::int64_t D = options_.bidirectional_ ? 2 : 1;
+  if (layer < 0 || layer >= options_.num_layers_ || direction < 0 || direction >= D)
+    throw std::invalid_argument("GRU::weights: no layer " + std::to_string(layer) + " direction " +
+                                std::to_string(direction));
+  return weights_[static_cast<std::size_t>(layer * D + direction)];
+}
+
+// x (L, N, in) → outputs (L, N, H) for one direction; h_last receives h at the final step.
+Tensor GRU::run_direction(const Tensor& x, const Tensor& h0, const LayerWeights& w, bool reverse,
+                          Tensor& h_last) const {
+  const std::int64_t L = x.size(0), N = x.size(1), H = options_.hidden_size_;
+  // One matmul projects every step's input; it is split into the r,z and n blocks once, not per step.
+  const Tensor projected = reshape(linear(reshape(x, {L * N, x.size(2)}), w.weight_ih, w.bias_ih), {L, N, 3 * H});
+  const std::vector<Tensor> x_rz = unbind(narrow(projected, 2, 0, 2 * H), 0);
+  const std::vector<Tensor> x_n = unbind(narrow(projected, 2, 2 * H, H), 0);
+  const Tensor base = recurrent_base(w.bias_hh, N, H, x.dtype());
+  const RecurrentWeight recurrent(w.weight_hh);  // ∂L/∂W_hh summed over the steps in one gemm
+  std::vector<Tensor> steps(static_cast<std::size_t>(L));
+  Tensor h = h0;
+  for (std::int64_t i = 0; i < L; ++i) {
+    const std::size_t t = static_cast<std::size_t>(reverse ? L - 1 - i : i);
+    h = gru_step(x_rz[t], x_n[t], recurrent.add_product(base, h), h);
+    steps[t] = h;
+  }
+  h_last = h;
+  return stack(steps, 0);
+}
+
+std::pair<Tensor, Tensor> GRU::forward(const Tensor& input, const Tensor& h0) {
+  const GRUOptions& o = options_;
+  const std::int64_t D = o.bidirectional_ ? 2 : 1, H = o.hidden_size_;
+  if (!input.defined()) throw std::invalid_argument("GRU: input is undefined");
+  if (input.dim() != 2 && input.dim() != 3)
+    throw std::invalid_argument("GRU: expected input to be 2-D (unbatched) or 3-D (batched), got " +
+                                std::to_string(input.dim()) + "-D input of shape " + shape_str(input.shape()));
+  if (input.size(-1) != o.input_size_)
+    throw std::invalid_argument("GRU: expected input size " + std::to_string(o.input_size_) + ", got " +
+                                std::to_string(input.size(-1)) + " (input shape " + shape_str(input.shape()) + ")");
+  const bool batched = input.dim() == 3;
+  Tensor x = batched ? (o.batch_first_ ? transpose(input, 0, 1) : input) : unsqueeze(input, 1);  // (L, N, ·)
+  const std::int64_t L = x.size(0), N = x.size(1);
+  if (L == 0) throw std::invalid_argument("GRU: input has zero time steps (shape " + shape_str(input.shape()) + ")");
+
+  const Shape expected_h0 = batched ? Shape{D * o.num_layers_, N, H} : Shape{D * o.num_layers_, H};
+  Tensor h_init;
+  if (h0.defined()) {
+    if (h0.shape() != expected_h0)
+      throw std::invalid_argument("GRU: expected h_0 of shape " + shape_str(expected_h0) + " (num_layers·directions = " +
+                                  std::to_string(D * o.num_layers_) + ", batch " + std::to_string(N) + ", hidden " +
+                                  std::to_string(H) + "), got " + shape_str(h0.shape()));
+    if (h0.dtype() != input.dtype())
+      throw std::invalid_argument(std::string("GRU: h_0 is ") + dtype_name(h0.dtype()) + " but input is " +
+                                  dtype_name(input.dtype()));
+    h_init = batched ? h0 : unsqueeze(h0, 1);
+  } else {
+    h_init = zeros({D * o.num_layers_, N, H}, input.dtype());
+  }
+
+  std::vector<Tensor> h_n(static_cast<std::size_t>(D * o.num_layers_));
+  Tensor layer_input = x;
+  for (std::int64_t layer = 0; layer < o.num_layers_; ++layer) {
+    std::vector<Tensor> outputs;
+    for (std::int64_t dir = 0; dir < D; ++dir) {
+      const std::size_t k = static_cast<std::size_t>(layer * D + dir);
+      outputs.push_back(run_direction(layer_input, select(h_init, 0, static_cast<std::int64_t>(k)), weights_[k],
+                                      dir == 1, h_n[k]));
+    }
+    layer_input = D == 1 ? outputs[0] : cat(outputs, 2);
+    if (o.dropout_ > 0 && is_training() && layer + 1 < o.num_layers_)
+      layer_input = dropout(layer_input, o.dropout_, true, generator_ ? *generator_ : default_generator());
+  }
+  Tensor output = layer_input;
+  Tensor hidden = stack(h_n, 0);
+  if (!batched) {
+    output = squeeze(output, 1);
+    hidden = squeeze(hidden, 1);
+  } else if (o.batch_first_) {
+    output = transpose(output, 0, 1);
+  }
+  return {output, hidden};
+}
+
+std::string GRU::extra_repr() const {
+  const GRUOptions& o = options_;
+  std::string s = std::to_string(o.input_size_) + ", " + std::to_string(o.hidden_size_);
+  if (o.num_layers_ != 1) s += ", num_layers=" + std::to_string(o.num_layers_);
+  if (!o.bias_) s += ", bias=False";
+  if (o.batch_first_) s += ", batch_first=True";
+  if (o.dropout_ != 0) s += ", dropout=" + std::to_string(o.dropout_);
+  if (o.bidirectional_) s += ", bidirectional=True";
+  return s;
+}
+
+// ---- GRUCell ---------------------------------------------------------------------------
+
+GRUCell::GRUCell(std::int64_t in, std::int64_t hidden, bool bias)
+    : Module("GRUCell"), input_size(in), hidden_size(hidden) {
+  check_sizes("GRUCell", in, hidden);
+  weight_ih = register_parameter("weight_ih", empty({3 * hidden, in}));
+  weight_hh = register_parameter("weight_hh", empty({3 * hidden, hidden}));
+  if (bias) {
+    bias_ih = register_parameter("bias_ih", empty({3 * hidden}));
+    bias_hh = register_parameter("bias_hh", empty({3 * hidden}));
+  }
+  for (Tensor& p : parameters()) init::linear_uniform_(p, hidden);
+}
+
+Tensor GRUCell::forward(const Tensor& input, const Tensor& hidden) {
+  if (!input.defined()) throw std::invalid_argument("GRUCell: input is undefined");
+  if (input.dim() != 1 && input.dim() != 2)
+    throw std::invalid_argument("GRUCell: expected input to be 1-D or 2-D, got shape " + shape_str(input.shape()));
+  if (input.size(-1) != input_size)
+    throw std::invalid_argument("GRUCell: expected input size " + std::to_string(input_size) + ", got " +
+                                std::to_string(input.size(-1)));
+  const bool batched = input.dim() == 2;
+  const Shape expected = batched ? Shape{input.size(0), hidden_size} : Shape{hidden_size};
+  Tensor h = hidden.defined() ? hidden : zeros(expected, input.dtype());
+  if (h.shape() != expected)
+    throw std::invalid_argument("GRUCell: expected hidden of shape " + shape_str(expected) + ", got " +
+                                shape_str(h.shape()));
+  const std::int64_t H = hidden_size;
+  const Tensor x2 = batched ? input : unsqueeze(input, 0), h2 = batched ? h : unsqueeze(h, 0);
+  const Tensor xi = linear(x2, weight_ih, bias_ih);
+  const Tensor hh = linear(h2, weight_hh, bias_hh);
+  Tensor out = gru_step(narrow(xi, 1, 0, 2 * H), narrow(xi, 1, 2 * H, H), hh, h2);
+  return batched ? out : reshape(out, {H});
+}
+
+std::string GRUCell::extra_repr() const {
+  std::string s = std::to_string(input_size) + ", " + std::to_string(hidden_size);
+  if (!bias_ih.defined()) s += ", bias=False";
+  return s;
+}
+
+}  // namespace xg::nn

@@ -1,0 +1,82 @@
+#pragma once
+#include <utility>
+
+#include "autograd/generator.hpp"
+#include "nn/module.hpp"
+
+namespace xg::nn {
+
+/// Options of torch.nn.GRU. The two sizes are required; the rest have PyTorch's defaults:
+///   GRUOptions(64, 512).num_layers(2).dropout(0.1)
+struct GRUOptions {
+  GRUOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+  GRUOptions& num_layers(std::int64_t v) { num_layers_ = v; return *this; }
+  GRUOptions& bias(bool v) { bias_ = v; return *this; }
+  GRUOptions& batch_first(bool v) { batch_first_ = v; return *this; }
+  GRUOptions& dropout(double v) { dropout_ = v; return *this; }
+  GRUOptions& bidirectional(bool v) { bidirectional_ = v; return *this; }
+
+  std::int64_t input_size_, hidden_size_;
+  std::int64_t num_layers_ = 1;
+  bool bias_ = true;
+  bool batch_first_ = false;
+  double dropout_ = 0.0;
+  bool bidirectional_ = false;
+};
+
+/// A gated recurrent unit network (torch.nn.GRU): for each layer k and step t, with the (3H, ·)
+/// weights split into blocks r, z, n,
+///   r = σ(W_ir x_t + b_ir + W_hr h_{t−1} + b_hr),   z = σ(W_iz x_t + b_iz + W_hz h_{t−1} + b_hz)
+///   n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))
+///   h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+///
+/// forward(input, h0) → {output, h_n}:
+///   input  (L, N, H_in), or (N, L, H_in) with batch_first, or unbatched (L, H_in)
+///   h0     (D·num_layers, N, H) or unbatched (D·num_layers, H); zeros when undefined.
+///          batch_first never applies to h0/h_n.
+///   output (L, N, D·H) (batch_first: (N, L, D·H); unbatched: (L, D·H)): the last layer's h_t,
+///          forward ‖ reverse direction
+///   h_n    like h0; index layer·D + direction.
+/// Parameters weight_ih_l{k} (3H, H_in or D·H), weight_hh_l{k} (3H, H), bias_ih_l{k} (3H),
+/// bias_hh_l{k} (3H), with "_reverse" for direction 1, in PyTorch's order, all U(−1/√H, 1/√H).
+/// Dropout (training only) applies to every layer's output except the last.
+///
+/// Written with ordinary autograd ops over time steps (one matmul projects the input of all
+/// steps at once), so backpropagation through time is derived by the tape.
+class GRU : public Module {
+ public:
+  explicit GRU(const GRUOptions& options);
+  std::pair<Tensor, Tensor> forward(const Tensor& input, const Tensor& h0 = Tensor());
+  std::string extra_repr() const override;
+  /// The generator inter-layer dropout draws from (default: xg::default_generator()).
+  void set_generator(Generator* generator) { generator_ = generator; }
+
+  const GRUOptions& options() const { return options_; }
+  /// Parameters of (layer, direction): {weight_ih, weight_hh, bias_ih, bias_hh} (biases may be undefined).
+  struct LayerWeights {
+    Tensor weight_ih, weight_hh, bias_ih, bias_hh;
+  };
+  const LayerWeights& weights(std::int64_t layer, std::int64_t direction) const;
+
+ private:
+  Tensor run_direction(const Tensor& x, const Tensor& h0, const LayerWeights& w, bool reverse, Tensor& h_last) const;
+
+  GRUOptions options_;
+  std::vector<LayerWeights> weights_;  // index layer·D + direction
+  Generator* generator_ = nullptr;
+};
+
+/// One GRU step (torch.nn.GRUCell): gates as in GRU → h'.
+/// input (N, H_in) or unbatched (H_in); hidden (N, H) / (H), zeros when undefined → h' like hidden.
+class GRUCell : public Module {
+ public:
+  GRUCell(std::int64_t input_size, std::int64_t hidden_size, bool bias = true);
+  Tensor forward(const Tensor& input) override { return forward(input, Tensor()); }
+  Tensor forward(const Tensor& input, const Tensor& hidden);
+  std::string extra_repr() const override;
+
+  std::int64_t input_size, hidden_size;
+  Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // (3H, H_in), (3H, H), (3H), (3H)
+};
+
+}  // namespace xg::nn

@@ -1,0 +1,323 @@
+#include "nn/lstm.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "autograd/creation.hpp"
+#include "autograd/kernel_utils.hpp"
+#include "autograd/node.hpp"
+#include "autograd/ops_binary.hpp"
+#include "autograd/ops_linalg.hpp"
+#include "autograd/ops_nn.hpp"
+#include "autograd/ops_recurrent.hpp"
+#include "autograd/ops_shape.hpp"
+#include "autograd/ops_unary.hpp"
+#include "autograd/ops_unbind.hpp"
+#include "autograd/simd.hpp"
+#include "nn/init.hpp"
+
+namespace xg::nn {
+
+namespace {
+void check_sizes(const char* module, std::int64_t input_size, std::int64_t hidden_size) {
+  if (input_size <= 0 || hidden_size <= 0)
+    throw std::invalid_argument(std::string(module) + ": input_size and hidden_size must be positive, got input_size = " +
+                                std::to_string(input_size) + ", hidden_size = " + std::to_string(hidden_size));
+}
+
+// The gate nonlinearities are fused into two recorded ops per step (instead of a chunk into four
+// copies and eleven elementwise nodes); each is checked by gradcheck and by the PyTorch parity
+// fixtures in tests/test_nn_lstm_gru.cpp.
+
+// act = [σ(i) σ(f) tanh(g) σ(o)] row by row, from gates (N, 4H).
+template <typename T>
+void activate_gates(const T* gates, T* act, std::int64_t N, std::int64_t H) {
+  auto sig = [](const auto& v) {
+    using Batch = std::decay_t<decltype(v)>;
+    return Batch(1) / (Batch(1) + xsimd::exp(-v));
+  };
+  auto tanh_batch = [](const auto& v) { return xsimd::tanh(v); };
+  for (std::int64_t n = 0; n < N; ++n) {
+    const T* in = gates + n * 4 * H;
+    T* out = act + n * 4 * H;
+    detail::simd_map(in, out, 2 * H, sig);
+    detail::simd_map(in + 2 * H, out + 2 * H, H, tanh_batch);
+    detail::simd_map(in + 3 * H, out + 3 * H, H, sig);
+  }
+}
+
+// c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), gates (N, 4H), c (N, H) → (N, H). `act` receives the activated
+// gates (a fresh tensor outside the graph), which lstm_hidden reuses.
+Tensor lstm_cell_state(const Tensor& gates, const Tensor& c, Tensor& act) {
+  const std::int64_t N = c.size(0), H = c.size(1);
+  act = empty({N, 4 * H}, gates.dtype());
+  Tensor c_next = empty({N, H}, gates.dtype());
+  detail::dispatch_floating("LSTM", gates.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* cp = c.data<T>();
+    T* a = act.data<T>();
+    T* out = c_next.data<T>();
+    activate_gates(gates.data<T>(), a, N, H);
+    for (std::int64_t n = 0; n < N; ++n)
+      for (std::int64_t j = 0; j < H; ++j) {
+        const T* row = a + n * 4 * H;
+        out[n * H + j] = row[H + j] * cp[n * H + j] + row[j] * row[2 * H + j];
+      }
+  });
+  if (needs_grad({&gates, &c}))
+    record(c_next, "lstm_cell_state", {gates, c}, [act, c = c.detach()](const Tensor& g) {
+      const std::int64_t N = c.size(0), H = c.size(1);
+      std::vector<Tensor> grads{empty({N, 4 * H}, g.dtype()), empty({N, H}, g.dtype())};
+      detail::dispatch_floating("lstm_cell_state_backward", g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T *gp = g.data<T>(), *a = act.data<T>(), *cp = c.data<T>();
+        T *dg = grads[0].data<T>(), *dc = grads[1].data<T>();
+        for (std::int64_t n = 0; n < N; ++n)
+          for (std::int64_t j = 0; j < H; ++j) {
+            const std::int64_t k = n * H + j, r = n * 4 * H + j;
+            const T i = a[r], f = a[r + H], gg = a[r + 2 * H];
+            dg[r] = gp[k] * gg * i * (1 - i);
+            dg[r + H] = gp[k] * cp[k] * f * (1 - f);
+            dg[r + 2 * H] = gp[k] * i * (1 - gg * gg);
+            dg[r + 3 * H] = 0;
+            dc[k] = gp[k] * f;
+          }
+      });
+      return grads;
+    });
+  return c_next;
+}
+
+// h' = σ(o) ⊙ tanh(c'), with σ(o) taken from lstm_cell_state's `act`; gates (N, 4H) is the
+// input the o-gradient flows to.
+Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next, const Tensor& act) {
+  const std::int64_t N = c_next.size(0), H = c_next.size(1);
+  Tensor tanh_c = empty({N, H}, c_next.dtype()), h = empty({N, H}, c_next.dtype());
+  detail::dispatch_floating("LSTM", c_next.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T *tc = tanh_c.data<T>(), *out = h.data<T>();
+    detail::simd_map(c_next.data<T>(), tc, N * H, [](const auto& v) { return xsimd::tanh(v); });
+    const T* a = act.data<T>();
+    for (std::int64_t n = 0; n < N; ++n)
+      for (std::int64_t j = 0; j < H; ++j) out[n * H + j] = a[n * 4 * H + 3 * H + j] * tc[n * H + j];
+  });
+  if (needs_grad({&gates, &c_next}))
+    record(h, "lstm_hidden", {gates, c_next}, [act, tanh_c](const Tensor& g) {
+      const std::int64_t N = tanh_c.size(0), H = tanh_c.size(1);
+      std::vector<Tensor> grads{zeros({N, 4 * H}, g.dtype()), empty({N, H}, g.dtype())};
+      detail::dispatch_floating("lstm_hidden_backward", g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T *gp = g.data<T>(), *a = act.data<T>(), *tc = tanh_c.data<T>();
+        T *dg = grads[0].data<T>(), *dc = grads[1].data<T>();
+        for (std::int64_t n = 0; n < N; ++n)
+          for (std::int64_t j = 0; j < H; ++j) {
+            const std::int64_t k = n * H + j, r = n * 4 * H + 3 * H + j;
+            const T o = a[r];
+            dg[r] = gp[k] * tc[k] * o * (1 - o);
+            dc[k] = gp[k] * o * (1 - tc[k] * tc[k]);
+          }
+      });
+      return grads;
+    });
+  return h;
+}
+
+// One step given the gate pre-activations (N, 4H) in PyTorch's order i, f, g, o → {h', c'}.
+std::pair<Tensor, Tensor> lstm_step(const Tensor& gates, const Tensor& c) {
+  if (gates.dtype() != c.dtype())
+    throw std::invalid_argument(std::string("LSTM: cell state is ") + dtype_name(c.dtype()) + " but the gates are " +
+                                dtype_name(gates.dtype()));
+  Tensor act;
+  Tensor c_next = lstm_cell_state(gates, c, act);
+  return {lstm_hidden(gates, c_next, act), c_next};
+}
+}  // namespace
+
+LSTM::LSTM(const LSTMOptions& options) : Module("LSTM"), options_(options) {
+  check_sizes("LSTM", options.input_size_, options.hidden_size_);
+  if (options.num_layers_ < 1)
+    throw std::invalid_argument("LSTM: num_layers must be at least 1, got " + std::to_string(options.num_layers_));
+  if (!(options.dropout_ >= 0 && options.dropout_ <= 1))
+    throw std::invalid_argument("LSTM: dropout must be a probability in [0, 1], got " + std::to_string(options.dropout_));
+  if (options.proj_size_ < 0)
+    throw std::invalid_argument("LSTM: proj_size must be 0 (no projection), got " + std::to_string(options.proj_size_));
+  if (options.proj_size_ > 0)
+    throw std::invalid_argument("LSTM: proj_size is not supported (got proj_size = " +
+                                std::to_string(options.proj_size_) + "; leave it 0)");
+  const std::int64_t H = options.hidden_size_;
+  const std::int64_t D = options.bidirectional_ ? 2 : 1;
+  for (std::int64_t layer = 0; layer < options.num_layers_; ++layer) {
+    for (std::int64_t dir = 0; dir < D; ++dir) {
+      const std::string suffix = "_l" + std::to_string(layer) + (dir == 1 ? "_reverse" : "");
+      const std::int64_t in = layer == 0 ? options.input_size_ : D * H;
+      LayerWeights w;
+      w.weight_ih = register_parameter("weight_ih" + suffix, empty({4 * H, in}));
+      w.weight_hh = register_parameter("weight_hh" + suffix, empty({4 * H, H}));
+      if (options.bias_) {
+        w.bias_ih = register_parameter("bias_ih" + suffix, empty({4 * H}));
+        w.bias_hh = register_parameter("bias_hh" + suffix, empty({4 * H}));
+      }
+      weights_.push_back(w);
+    }
+  }
+  // PyTorch's reset_parameters: every parameter U(−1/√H, 1/√H), in registration order.
+  for (Tensor& p : parameters()) init::linear_uniform_(p, H);
+}
+
+const LSTM::LayerWeights& LSTM::weights(std::int64_t layer, std::int64_t direction) const {
+  const std::int64_t D = options_.bidirectional_ ? 2 : 1;
+  if (layer < 0 || layer >= options_.num_layers_ || direction < 0 || direction >= D)
+    throw std::invalid_argument("LSTM::weights: no layer " + std::to_string(layer) + " direction " +
+                                std::to_string(direction));
+  return weights_[static_cast<std::size_t>(layer * D + direction)];
+}
+
+// x (L, N, in) → outputs (L, N, H) for one direction; `last` receives {h, c} at the final step.
+Tensor LSTM::run_direction(const Tensor& x, const State& init, const LayerWeights& w, bool reverse,
+                           State& last) const {
+  const std::int64_t L = x.size(0), N = x.size(1), H = options_.hidden_size_;
+  // One matmul projects every step's input; both biases are folded into it.
+  Tensor projected = linear(reshape(x, {L * N, x.size(2)}), w.weight_ih, w.bias_ih);
+  if (w.bias_hh.defined()) projected = add(projected, w.bias_hh);
+  const std::vector<Tensor> inputs = unbind(reshape(projected, {L, N, 4 * H}), 0);
+  std::vector<Tensor> steps(static_cast<std::size_t>(L));
+  const RecurrentWeight recurrent(w.weight_hh);  // ∂L/∂W_hh summed over the steps in one gemm
+  Tensor h = init.first, c = init.second;
+  for (std::int64_t i = 0; i < L; ++i) {
+    const std::size_t t = static_cast<std::size_t>(reverse ? L - 1 - i : i);
+    std::tie(h, c) = lstm_step(recurrent.add_product(inputs[t], h), c);
+    steps[t] = h;
+  }
+  last = {h, c};
+  return stack(steps, 0);
+}
+
+std::pair<Tensor, LSTM::State> LSTM::forward(const Tensor& input, const State& state) {
+  const LSTMOptions& o = options_;
+  const std::int64_t D = o.bidirectional_ ? 2 : 1, H = o.hidden_size_;
+  if (!input.defined()) throw std::invalid_argument("LSTM: input is undefined");
+  if (input.dim() != 2 && input.dim() != 3)
+    throw std::invalid_argument("LSTM: expected input to be 2-D (unbatched) or 3-D (batched), got " +
+                                std::to_string(input.dim()) + "-D input of shape " + shape_str(input.shape()));
+  if (input.size(-1) != o.input_size_)
+    throw std::invalid_argument("LSTM: expected input size " + std::to_string(o.input_size_) + ", got " +
+                                std::to_string(input.size(-1)) + " (input shape " + shape_str(input.shape()) + ")");
+  const bool batched = input.dim() == 3;
+  Tensor x = batched ? (o.batch_first_ ? transpose(input, 0, 1) : input) : unsqueeze(input, 1);  // (L, N, ·)
+  const std::int64_t L = x.size(0), N = x.size(1);
+  if (L == 0) throw std::invalid_argument("LSTM: input has zero time steps (shape " + shape_str(input.shape()) + ")");
+
+  const auto& [h0, c0] = state;
+  if (h0.defined() != c0.defined())
+    throw std::invalid_argument(std::string("LSTM: h_0 and c_0 must both be given or both be omitted (got only ") +
+                                (h0.defined() ? "h_0" : "c_0") + ")");
+  const Shape expected = batched ? Shape{D * o.num_layers_, N, H} : Shape{D * o.num_layers_, H};
+  auto checked = [&](const Tensor& s, const char* name) {
+    if (s.shape() != expected)
+      throw std::invalid_argument(std::string("LSTM: expected ") + name + " of shape " + shape_str(expected) +
+                                  " (num_layers·directions = " + std::to_string(D * o.num_layers_) + ", batch " +
+                                  std::to_string(N) + ", hidden " + std::to_string(H) + "), got " +
+                                  shape_str(s.shape()));
+    if (s.dtype() != input.dtype())
+      throw std::invalid_argument(std::string("LSTM: ") + name + " is " + dtype_name(s.dtype()) + " but input is " +
+                                  dtype_name(input.dtype()));
+    return batched ? s : unsqueeze(s, 1);
+  };
+  Tensor h_init, c_init;
+  if (h0.defined()) {
+    h_init = checked(h0, "h_0");
+    c_init = checked(c0, "c_0");
+  } else {
+    h_init = zeros({D * o.num_layers_, N, H}, input.dtype());
+    c_init = h_init;
+  }
+
+  std::vector<Tensor> h_n(static_cast<std::size_t>(D * o.num_layers_)), c_n(h_n.size());
+  Tensor layer_input = x;
+  for (std::int64_t layer = 0; layer < o.num_layers_; ++layer) {
+    std::vector<Tensor> outputs;
+    for (std::int64_t dir = 0; dir < D; ++dir) {
+      const std::size_t k = static_cast<std::size_t>(layer * D + dir);
+      const std::int64_t ki = static_cast<std::int64_t>(k);
+      State last;
+      outputs.push_back(run_direction(layer_input, {select(h_init, 0, ki), select(c_init, 0, ki)}, weights_[k],
+                                      dir == 1, last));
+      std::tie(h_n[k], c_n[k]) = last;
+    }
+    layer_input = D == 1 ? outputs[0] : cat(outputs, 2);
+    if (o.dropout_ > 0 && is_training() && layer + 1 < o.num_layers_)
+      layer_input = dropout(layer_input, o.dropout_, true, generator_ ? *generator_ : default_generator());
+  }
+  Tensor output = layer_input;
+  Tensor h_out = stack(h_n, 0), c_out = stack(c_n, 0);
+  if (!batched) {
+    output = squeeze(output, 1);
+    h_out = squeeze(h_out, 1);
+    c_out = squeeze(c_out, 1);
+  } else if (o.batch_first_) {
+    output = transpose(output, 0, 1);
+  }
+  return {output, {h_out, c_out}};
+}
+
+std::string LSTM::extra_repr() const {
+  const LSTMOptions& o = options_;
+  std::string s = std::to_string(o.input_size_) + ", " + std::to_string(o.hidden_size_);
+  if (o.num_layers_ != 1) s += ", num_layers=" + std::to_string(o.num_layers_);
+  if (!o.bias_) s += ", bias=False";
+  if (o.batch_first_) s += ", batch_first=True";
+  if (o.dropout_ != 0) s += ", dropout=" + std::to_string(o.dropout_);
+  if (o.bidirectional_) s += ", bidirectional=True";
+  return s;
+}
+
+// ---- LSTMCell --------------------------------------------------------------------------
+
+LSTMCell::LSTMCell(std::int64_t in, std::int64_t hidden, bool bias)
+    : Module("LSTMCell"), input_size(in), hidden_size(hidden) {
+  check_sizes("LSTMCell", in, hidden);
+  weight_ih = register_parameter("weight_ih", empty({4 * hidden, in}));
+  weight_hh = register_parameter("weight_hh", empty({4 * hidden, hidden}));
+  if (bias) {
+    bias_ih = register_parameter("bias_ih", empty({4 * hidden}));
+    bias_hh = register_parameter("bias_hh", empty({4 * hidden}));
+  }
+  for (Tensor& p : parameters()) init::linear_uniform_(p, hidden);
+}
+
+std::pair<Tensor, Tensor> LSTMCell::forward(const Tensor& input, const std::pair<Tensor, Tensor>& state) {
+  if (!input.defined()) throw std::invalid_argument("LSTMCell: input is undefined");
+  if (input.dim() != 1 && input.dim() != 2)
+    throw std::invalid_argument("LSTMCell: expected input to be 1-D or 2-D, got shape " + shape_str(input.shape()));
+  if (input.size(-1) != input_size)
+    throw std::invalid_argument("LSTMCell: expected input size " + std::to_string(input_size) + ", got " +
+                                std::to_string(input.size(-1)));
+  const auto& [h0, c0] = state;
+  if (h0.defined() != c0.defined())
+    throw std::invalid_argument(std::string("LSTMCell: h and c must both be given or both be omitted (got only ") +
+                                (h0.defined() ? "h" : "c") + ")");
+  const bool batched = input.dim() == 2;
+  const Shape expected = batched ? Shape{input.size(0), hidden_size} : Shape{hidden_size};
+  Tensor h = h0.defined() ? h0 : zeros(expected, input.dtype());
+  Tensor c = c0.defined() ? c0 : h;
+  if (h.shape() != expected)
+    throw std::invalid_argument("LSTMCell: expected h of shape " + shape_str(expected) + ", got " + shape_str(h.shape()));
+  if (c.shape() != expected)
+    throw std::invalid_argument("LSTMCell: expected c of shape " + shape_str(expected) + ", got " + shape_str(c.shape()));
+  const Shape batch_shape{batched ? input.size(0) : 1, 4 * hidden_size};
+  Tensor gates = add(linear(input, weight_ih, bias_ih), linear(h, weight_hh, bias_hh));
+  auto [h_next, c_next] = lstm_step(reshape(gates, batch_shape), batched ? c : unsqueeze(c, 0));
+  if (!batched) return {squeeze(h_next, 0), squeeze(c_next, 0)};
+  return {h_next, c_next};
+}
+
+std::string LSTMCell::extra_repr() const {
+  std::string s = std::to_string(input_size) + ", " + std::to_string(hidden_size);
+  if (!bias_ih.defined()) s += ", bias=False";
+  return s;
+}
+
+}  // namespace xg::nn

@@ -1,0 +1,645 @@
+#define BOOST_TEST_MODULE nn_lstm_gru
+#include "test_helpers.hpp"
+
+#include <cmath>
+#include <map>
+#include <sstream>
+
+using namespace xg;
+using xg::testing::check_gradient;
+using xg::testing::check_gradient_multi;
+using xg::testing::check_throws;
+using xg::testing::leaf;
+using Inputs = std::vector<Tensor>;
+
+// Gradient checks use PyTorch's gradcheck tolerances: eps 1e-6, atol 1e-5, rtol 1e-3, float64.
+
+namespace {
+struct Config {
+  std::int64_t layers;
+  bool batch_first, bidirectional, bias;
+};
+
+std::string describe(const Config& c) {
+  std::ostringstream os;
+  os << "layers=" << c.layers << " batch_first=" << c.batch_first << " bidirectional=" << c.bidirectional
+     << " bias=" << c.bias;
+  return os.str();
+}
+
+// {1, 2 layers} × batch_first × bidirectional; bias alternates so both settings are covered.
+std::vector<Config> all_configs() {
+  std::vector<Config> out;
+  bool bias = true;
+  for (std::int64_t layers : {1, 2})
+    for (bool bf : {false, true})
+      for (bool bi : {false, true}) {
+        out.push_back({layers, bf, bi, bias});
+        bias = !bias;
+      }
+  return out;
+}
+
+double sigmoid_d(double v) { return 1 / (1 + std::exp(-v)); }
+
+// Loads one (layer, direction) of a sequence module into a cell of the same kind.
+template <typename Weights>
+void copy_weights(const Weights& w, nn::Module& cell) {
+  StateDict sd;
+  sd.insert("weight_ih", w.weight_ih);
+  sd.insert("weight_hh", w.weight_hh);
+  sd.insert("bias_ih", w.bias_ih);
+  sd.insert("bias_hh", w.bias_hh);
+  cell.load_state_dict(sd);
+}
+}  // namespace
+
+// ---- LSTM ------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(lstm_gradient_over_option_grid) {
+  // BPTT over 5 steps w.r.t. input, h0, c0 and every parameter.
+  const std::int64_t L = 5, N = 2, Hin = 3, H = 3;
+  std::uint64_t seed = 100;
+  for (const Config& c : all_configs()) {
+    BOOST_TEST_CONTEXT(describe(c)) {
+      manual_seed(seed++);
+      auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(Hin, H)
+                                                 .num_layers(c.layers)
+                                                 .batch_first(c.batch_first)
+                                                 .bidirectional(c.bidirectional)
+                                                 .bias(c.bias));
+      lstm->to(kFloat64);
+      const std::int64_t D = c.bidirectional ? 2 : 1;
+      Tensor x = leaf(c.batch_first ? Shape{N, L, Hin} : Shape{L, N, Hin}, seed++);
+      Tensor h0 = leaf({D * c.layers, N, H}, seed++, -0.5, 0.5);
+      Tensor c0 = leaf({D * c.layers, N, H}, seed++, -0.5, 0.5);
+      Inputs inputs{x, h0, c0};
+      for (const Tensor& p : lstm->parameters()) inputs.push_back(p);
+      check_gradient_multi(
+          [&](const Inputs& in) {
+            auto [out, state] = lstm->forward(in[0], {in[1], in[2]});
+            return Inputs{out, state.first, state.second};
+          },
+          inputs);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(lstm_unbatched_gradient_and_default_state) {
+  manual_seed(3);
+  auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(3, 4).num_layers(2).bidirectional(true));
+  lstm->to(kFloat64);
+  Inputs inputs{leaf({6, 3}, 5)};
+  for (const Tensor& p : lstm->parameters()) inputs.push_back(p);
+  check_gradient_multi(
+      [&](const Inputs& in) {
+        auto [out, state] = lstm->forward(in[0]);
+        return Inputs{out, state.first, state.second};
+      },
+      inputs);
+  // Unbatched with a given (D·layers, H) state.
+  Inputs with_state{leaf({5, 3}, 6), leaf({4, 4}, 7, -0.5, 0.5), leaf({4, 4}, 8, -0.5, 0.5)};
+  check_gradient_multi(
+      [&](const Inputs& in) {
+        auto [out, state] = lstm->forward(in[0], {in[1], in[2]});
+        return Inputs{out, state.first, state.second};
+      },
+      with_state);
+}
+
+BOOST_AUTO_TEST_CASE(lstm_output_shapes) {
+  manual_seed(0);
+  auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(3, 5).num_layers(2).bidirectional(true).batch_first(true));
+  auto [out, state] = lstm->forward(zeros({4, 7, 3}));  // (N, L, H_in)
+  BOOST_TEST(shape_str(out.shape()) == "[4, 7, 10]");
+  BOOST_TEST(shape_str(state.first.shape()) == "[4, 4, 5]");  // batch_first never applies to the state
+  BOOST_TEST(shape_str(state.second.shape()) == "[4, 4, 5]");
+  auto [uo, us] = lstm->forward(zeros({7, 3}));
+  BOOST_TEST(shape_str(uo.shape()) == "[7, 10]");
+  BOOST_TEST(shape_str(us.first.shape()) == "[4, 5]");
+  BOOST_TEST(shape_str(us.second.shape()) == "[4, 5]");
+}
+
+BOOST_AUTO_TEST_CASE(lstm_cell_value) {
+  // c' = f c + i g, h' = o tanh(c') computed by hand from the weights, gate blocks i, f, g, o.
+  manual_seed(4);
+  nn::LSTMCell cell(2, 2);
+  cell.to(kFloat64);
+  const double xs[2] = {0.5, -1.0}, hs[2] = {0.25, 0.75}, cs[2] = {-0.3, 0.6};
+  Tensor x = from_vector({xs[0], xs[1]}, {2}, kFloat64), h = from_vector({hs[0], hs[1]}, {2}, kFloat64);
+  Tensor c = from_vector({cs[0], cs[1]}, {2}, kFloat64);
+  auto [h1, c1] = cell.forward(x, {h, c});
+  for (std::int64_t j = 0; j < 2; ++j) {
+    double pre[4];
+    for (std::int64_t gate = 0; gate < 4; ++gate) {
+      const std::int64_t row = gate * 2 + j;
+      pre[gate] = cell.bias_ih.at({row}) + cell.bias_hh.at({row});
+      for (std::int64_t k = 0; k < 2; ++k)
+        pre[gate] += cell.weight_ih.at({row, k}) * xs[k] + cell.weight_hh.at({row, k}) * hs[k];
+    }
+    const double c_expected = sigmoid_d(pre[1]) * cs[j] + sigmoid_d(pre[0]) * std::tanh(pre[2]);
+    const double h_expected = sigmoid_d(pre[3]) * std::tanh(c_expected);
+    BOOST_TEST(std::abs(c1.at({j}) - c_expected) < 1e-12);
+    BOOST_TEST(std::abs(h1.at({j}) - h_expected) < 1e-12);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(lstm_matches_cell_unrolled) {
+  // A 1-layer LSTM equals its LSTMCell applied step by step with the same weights.
+  manual_seed(9);
+  const std::int64_t L = 4, N = 2, Hin = 3, H = 2;
+  auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(Hin, H));
+  nn::LSTMCell cell(Hin, H);
+  lstm->to(kFloat64);
+  cell.to(kFloat64);
+  const auto& w = lstm->weights(0, 0);
+  copy_weights(w, cell);
+  Generator g(1);
+  Tensor x = randn({L, N, Hin}, g, kFloat64);
+  Tensor h0 = randn({1, N, H}, g, kFloat64), c0 = randn({1, N, H}, g, kFloat64);
+  auto [out, state] = lstm->forward(x, {h0, c0});
+  Tensor h = select(h0, 0, 0), c = select(c0, 0, 0);
+  for (std::int64_t t = 0; t < L; ++t) {
+    std::tie(h, c) = cell.forward(select(x, 0, t), {h, c});
+    xg::testing::check_close(select(out, 0, t), h, 1e-12, 1e-12);
+  }
+  xg::testing::check_close(select(state.first, 0, 0), h, 1e-12, 1e-12);
+  xg::testing::check_close(select(state.second, 0, 0), c, 1e-12, 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(lstm_parameter_names_shapes_and_init) {
+  manual_seed(0);
+  auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(3, 16).num_layers(2).bidirectional(true));
+  const std::vector<std::string> expected = {
+      "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l0_reverse", "weight_hh_l0_reverse",
+      "bias_ih_l0_reverse", "bias_hh_l0_reverse", "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
+      "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse"};
+  const auto named = lstm->named_parameters();
+  BOOST_TEST_REQUIRE(named.size() == expected.size());
+  for (std::size_t i = 0; i < named.size(); ++i) BOOST_TEST(named[i].first == expected[i]);
+  BOOST_TEST(shape_str(named[0].second.shape()) == "[64, 3]");
+  BOOST_TEST(shape_str(named[1].second.shape()) == "[64, 16]");
+  BOOST_TEST(shape_str(named[2].second.shape()) == "[64]");
+  BOOST_TEST(shape_str(named[8].second.shape()) == "[64, 32]");  // D·H inputs
+  const double bound = 1.0 / std::sqrt(16.0);
+  double lo = 1, hi = -1;
+  for (const Tensor& p : lstm->parameters())
+    for (double v : p.to_vector()) lo = std::min(lo, v), hi = std::max(hi, v);
+  BOOST_TEST(lo >= -bound);
+  BOOST_TEST(hi <= bound);
+  BOOST_TEST(lo < -0.9 * bound);
+  BOOST_TEST(hi > 0.9 * bound);
+  auto no_bias = std::make_shared<nn::LSTM>(nn::LSTMOptions(3, 4).bias(false));
+  BOOST_TEST(no_bias->named_parameters().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(lstm_dropout_only_in_training_and_between_layers) {
+  manual_seed(0);
+  auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(3, 8).num_layers(2).dropout(0.5));
+  Tensor x = randn({5, 2, 3});
+  lstm->eval();
+  auto [a, sa] = lstm->forward(x);
+  auto [b, sb] = lstm->forward(x);
+  BOOST_TEST(a.to_vector() == b.to_vector());
+  lstm->train();
+  auto [c, sc] = lstm->forward(x);
+  double largest_change = 0;
+  for (std::size_t i = 0; i < a.to_vector().size(); ++i)
+    largest_change = std::max(largest_change, std::abs(c.to_vector()[i] - a.to_vector()[i]));
+  BOOST_TEST(largest_change > 1e-2);
+}
+
+BOOST_AUTO_TEST_CASE(lstm_rejects_wrong_state) {
+  manual_seed(0);
+  auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(4, 6).num_layers(2));
+  Tensor x = zeros({5, 3, 4});
+  check_throws([&] { lstm->forward(x, {zeros({1, 3, 6}), zeros({2, 3, 6})}); },
+               {"LSTM: expected h_0 of shape [2, 3, 6]", "got [1, 3, 6]"});
+  check_throws([&] { lstm->forward(x, {zeros({2, 3, 6}), zeros({2, 2, 6})}); },
+               {"LSTM: expected c_0 of shape [2, 3, 6]", "got [2, 2, 6]"});
+  check_throws([&] { lstm->forward(x, {zeros({2, 3, 6}), Tensor()}); },
+               {"LSTM: h_0 and c_0 must both be given or both be omitted"});
+  check_throws([&] { lstm->forward(x, {Tensor(), zeros({2, 3, 6})}); },
+               {"LSTM: h_0 and c_0 must both be given or both be omitted"});
+  check_throws([&] { lstm->forward(zeros({5, 4}), {zeros({2, 1, 6}), zeros({2, 1, 6})}); },
+               {"LSTM", "h_0", "[2, 6]", "[2, 1, 6]"});
+  check_throws([&] { lstm->forward(x, {zeros({2, 3, 6}, kFloat64), zeros({2, 3, 6}, kFloat64)}); },
+               {"LSTM", "h_0", "float64", "float32"});
+}
+
+BOOST_AUTO_TEST_CASE(lstm_rejects_bad_input) {
+  manual_seed(0);
+  auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(10, 4).num_layers(2).bidirectional(true));
+  check_throws([&] { lstm->forward(zeros({5, 2, 5})); }, {"LSTM", "expected input size 10, got 5"});
+  check_throws([&] { lstm->forward(zeros({5})); }, {"LSTM", "2-D", "3-D", "[5]"});
+  check_throws([&] { lstm->forward(zeros({0, 2, 10})); }, {"LSTM", "zero time steps"});
+}
+
+BOOST_AUTO_TEST_CASE(lstm_rejects_bad_options) {
+  check_throws([] { nn::LSTM(nn::LSTMOptions(0, 4)); }, {"LSTM", "input_size", "0"});
+  check_throws([] { nn::LSTM(nn::LSTMOptions(3, -1)); }, {"LSTM", "hidden_size", "-1"});
+  check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).num_layers(0)); }, {"LSTM", "num_layers", "0"});
+  check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).dropout(1.5)); }, {"LSTM", "dropout", "1.5"});
+  check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).proj_size(2)); }, {"LSTM: proj_size is not supported"});
+  check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).proj_size(-1)); }, {"LSTM", "proj_size", "-1"});
+  check_throws([] { nn::LSTMCell(3, 0); }, {"LSTMCell", "hidden_size", "0"});
+}
+
+BOOST_AUTO_TEST_CASE(lstm_cell_gradient) {
+  for (bool bias : {true, false}) {
+    manual_seed(4);
+    auto cell = std::make_shared<nn::LSTMCell>(3, 5, bias);
+    cell->to(kFloat64);
+    Inputs inputs{leaf({2, 3}, 8), leaf({2, 5}, 9), leaf({2, 5}, 10)};
+    for (const Tensor& p : cell->parameters()) inputs.push_back(p);
+    check_gradient_multi(
+        [&](const Inputs& in) {
+          auto [h, c] = cell->forward(in[0], {in[1], in[2]});
+          return Inputs{h, c};
+        },
+        inputs);
+    check_gradient_multi(
+        [&](const Inputs& in) {
+          auto [h, c] = cell->forward(in[0], {});
+          return Inputs{h, c};
+        },
+        {leaf({3}, 11)});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(lstm_cell_rejects_bad_input) {
+  nn::LSTMCell cell(3, 4);
+  check_throws([&] { cell.forward(zeros({2, 5})); }, {"LSTMCell", "expected input size 3, got 5"});
+  check_throws([&] { cell.forward(zeros({2, 3}), {zeros({3, 4}), zeros({2, 4})}); }, {"LSTMCell", "h", "[2, 4]", "[3, 4]"});
+  check_throws([&] { cell.forward(zeros({2, 3}), {zeros({2, 4}), zeros({2, 5})}); }, {"LSTMCell", "c", "[2, 4]", "[2, 5]"});
+  check_throws([&] { cell.forward(zeros({2, 3}), {zeros({2, 4}), Tensor()}); }, {"LSTMCell", "both"});
+  check_throws([&] { cell.forward(zeros({1, 2, 3})); }, {"LSTMCell", "[1, 2, 3]"});
+}
+
+// ---- GRU -------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(gru_gradient_over_option_grid) {
+  // BPTT over 5 steps w.r.t. input, h0 and every parameter.
+  const std::int64_t L = 5, N = 2, Hin = 3, H = 3;
+  std::uint64_t seed = 200;
+  for (const Config& c : all_configs()) {
+    BOOST_TEST_CONTEXT(describe(c)) {
+      manual_seed(seed++);
+      auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(Hin, H)
+                                               .num_layers(c.layers)
+                                               .batch_first(c.batch_first)
+                                               .bidirectional(c.bidirectional)
+                                               .bias(c.bias));
+      gru->to(kFloat64);
+      const std::int64_t D = c.bidirectional ? 2 : 1;
+      Tensor x = leaf(c.batch_first ? Shape{N, L, Hin} : Shape{L, N, Hin}, seed++);
+      Tensor h0 = leaf({D * c.layers, N, H}, seed++, -0.5, 0.5);
+      Inputs inputs{x, h0};
+      for (const Tensor& p : gru->parameters()) inputs.push_back(p);
+      check_gradient_multi(
+          [&](const Inputs& in) {
+            auto [out, hn] = gru->forward(in[0], in[1]);
+            return Inputs{out, hn};
+          },
+          inputs);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gru_unbatched_gradient_and_default_h0) {
+  manual_seed(3);
+  auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(3, 4).num_layers(2).bidirectional(true));
+  gru->to(kFloat64);
+  Inputs inputs{leaf({6, 3}, 5)};
+  for (const Tensor& p : gru->parameters()) inputs.push_back(p);
+  check_gradient_multi(
+      [&](const Inputs& in) {
+        auto [out, hn] = gru->forward(in[0]);
+        return Inputs{out, hn};
+      },
+      inputs);
+}
+
+BOOST_AUTO_TEST_CASE(gru_output_shapes) {
+  manual_seed(0);
+  auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(3, 5).num_layers(2).bidirectional(true).batch_first(true));
+  auto [out, hn] = gru->forward(zeros({4, 7, 3}));
+  BOOST_TEST(shape_str(out.shape()) == "[4, 7, 10]");
+  BOOST_TEST(shape_str(hn.shape()) == "[4, 4, 5]");
+  auto [uo, uh] = gru->forward(zeros({7, 3}));
+  BOOST_TEST(shape_str(uo.shape()) == "[7, 10]");
+  BOOST_TEST(shape_str(uh.shape()) == "[4, 5]");
+}
+
+BOOST_AUTO_TEST_CASE(gru_cell_value) {
+  // n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 − z) n + z h, blocks r, z, n — by hand.
+  manual_seed(4);
+  nn::GRUCell cell(2, 2);
+  cell.to(kFloat64);
+  const double xs[2] = {0.5, -1.0}, hs[2] = {0.25, 0.75};
+  Tensor out = cell.forward(from_vector({xs[0], xs[1]}, {2}, kFloat64), from_vector({hs[0], hs[1]}, {2}, kFloat64));
+  for (std::int64_t j = 0; j < 2; ++j) {
+    double xi[3], hh[3];
+    for (std::int64_t gate = 0; gate < 3; ++gate) {
+      const std::int64_t row = gate * 2 + j;
+      xi[gate] = cell.bias_ih.at({row});
+      hh[gate] = cell.bias_hh.at({row});
+      for (std::int64_t k = 0; k < 2; ++k) {
+        xi[gate] += cell.weight_ih.at({row, k}) * xs[k];
+        hh[gate] += cell.weight_hh.at({row, k}) * hs[k];
+      }
+    }
+    const double r = sigmoid_d(xi[0] + hh[0]), z = sigmoid_d(xi[1] + hh[1]);
+    const double n = std::tanh(xi[2] + r * hh[2]);
+    BOOST_TEST(std::abs(out.at({j}) - ((1 - z) * n + z * hs[j])) < 1e-12);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gru_matches_cell_unrolled) {
+  manual_seed(9);
+  const std::int64_t L = 4, N = 2, Hin = 3, H = 2;
+  auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(Hin, H).bidirectional(true));
+  nn::GRUCell cell(Hin, H);
+  gru->to(kFloat64);
+  cell.to(kFloat64);
+  const auto& w = gru->weights(0, 1);  // the reverse direction
+  copy_weights(w, cell);
+  Generator g(1);
+  Tensor x = randn({L, N, Hin}, g, kFloat64), h0 = randn({2, N, H}, g, kFloat64);
+  auto [out, hn] = gru->forward(x, h0);
+  Tensor h = select(h0, 0, 1);
+  for (std::int64_t t = L - 1; t >= 0; --t) {
+    h = cell.forward(select(x, 0, t), h);
+    xg::testing::check_close(narrow(select(out, 0, t), 1, H, H), h, 1e-12, 1e-12);
+  }
+  xg::testing::check_close(select(hn, 0, 1), h, 1e-12, 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(gru_parameter_names_shapes_and_init) {
+  manual_seed(0);
+  auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(3, 16).num_layers(2));
+  const std::vector<std::string> expected = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                                             "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"};
+  const auto named = gru->named_parameters();
+  BOOST_TEST_REQUIRE(named.size() == expected.size());
+  for (std::size_t i = 0; i < named.size(); ++i) BOOST_TEST(named[i].first == expected[i]);
+  BOOST_TEST(shape_str(named[0].second.shape()) == "[48, 3]");
+  BOOST_TEST(shape_str(named[1].second.shape()) == "[48, 16]");
+  BOOST_TEST(shape_str(named[3].second.shape()) == "[48]");
+  BOOST_TEST(shape_str(named[4].second.shape()) == "[48, 16]");
+  const double bound = 1.0 / std::sqrt(16.0);
+  double lo = 1, hi = -1;
+  for (const Tensor& p : gru->parameters())
+    for (double v : p.to_vector()) lo = std::min(lo, v), hi = std::max(hi, v);
+  BOOST_TEST(lo >= -bound);
+  BOOST_TEST(hi <= bound);
+  BOOST_TEST(lo < -0.9 * bound);
+  BOOST_TEST(hi > 0.9 * bound);
+}
+
+BOOST_AUTO_TEST_CASE(gru_rejects_wrong_state) {
+  manual_seed(0);
+  auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(4, 6).num_layers(2));
+  check_throws([&] { gru->forward(zeros({5, 3, 4}), zeros({1, 3, 6})); },
+               {"GRU: expected h_0 of shape [2, 3, 6]", "got [1, 3, 6]"});
+  check_throws([&] { gru->forward(zeros({5, 4}), zeros({2, 1, 6})); }, {"GRU", "h_0", "[2, 6]", "[2, 1, 6]"});
+  check_throws([&] { gru->forward(zeros({5, 3, 4}), zeros({2, 3, 6}, kFloat64)); }, {"GRU", "h_0", "float64"});
+}
+
+BOOST_AUTO_TEST_CASE(gru_rejects_bad_input_and_options) {
+  manual_seed(0);
+  auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(10, 4));
+  check_throws([&] { gru->forward(zeros({5, 2, 5})); }, {"GRU", "expected input size 10, got 5"});
+  check_throws([&] { gru->forward(zeros({5})); }, {"GRU", "2-D", "3-D", "[5]"});
+  check_throws([&] { gru->forward(zeros({0, 2, 10})); }, {"GRU", "zero time steps"});
+  check_throws([] { nn::GRU(nn::GRUOptions(0, 4)); }, {"GRU", "input_size", "0"});
+  check_throws([] { nn::GRU(nn::GRUOptions(3, 4).num_layers(0)); }, {"GRU", "num_layers", "0"});
+  check_throws([] { nn::GRU(nn::GRUOptions(3, 4).dropout(-0.5)); }, {"GRU", "dropout", "-0.5"});
+  nn::GRUCell cell(3, 4);
+  check_throws([&] { cell.forward(zeros({2, 5})); }, {"GRUCell", "expected input size 3, got 5"});
+  check_throws([&] { cell.forward(zeros({2, 3}), zeros({3, 4})); }, {"GRUCell", "[2, 4]", "[3, 4]"});
+}
+
+BOOST_AUTO_TEST_CASE(gru_cell_gradient) {
+  for (bool bias : {true, false}) {
+    manual_seed(4);
+    auto cell = std::make_shared<nn::GRUCell>(3, 5, bias);
+    cell->to(kFloat64);
+    Inputs inputs{leaf({2, 3}, 8), leaf({2, 5}, 9)};
+    for (const Tensor& p : cell->parameters()) inputs.push_back(p);
+    check_gradient([&](const Inputs& in) { return cell->forward(in[0], in[1]); }, inputs);
+    check_gradient([&](const Inputs& in) { return cell->forward(in[0]); }, {leaf({3}, 10)});
+  }
+}
+
+// ---- Parity with PyTorch ---------------------------------------------------------------
+// Replays tests/fixtures/nn_lstm_gru/*.safetensors, written by tools/make_lstm_gru_fixtures.py
+// (same layout and tolerances as test_nn_parity.cpp): strict load_state_dict of PyTorch's
+// parameters, compare outputs, backpropagate L = Σ_o Σ w_o ⊙ out_o and compare the gradients of
+// the input, the initial states and every parameter.
+// Per element |ours − torch| ≤ atol + rtol·|torch|: float32 rtol 1e-5, atol 1e-6; float64 1e-10, 1e-12.
+
+namespace {
+struct ParityCase {
+  std::string name;
+  std::map<std::string, Tensor> tensors;
+  std::map<std::string, std::string> options;
+  const std::string& option(const std::string& k) const { return options.at(k); }
+  std::int64_t int_option(const std::string& k) const { return std::stoll(option(k)); }
+  bool flag(const std::string& k) const { return option(k) == "1"; }
+  std::map<std::string, Tensor> with_prefix(const std::string& prefix) const {
+    std::map<std::string, Tensor> out;
+    for (const auto& [key, t] : tensors)
+      if (key.compare(0, prefix.size(), prefix) == 0) out.emplace(key.substr(prefix.size()), t);
+    return out;
+  }
+};
+
+std::vector<ParityCase> load_cases(const std::string& file) {
+  const SafetensorsFile f = load_safetensors(std::string(XGRAD_FIXTURES_DIR) + "/nn_lstm_gru/" + file);
+  std::vector<ParityCase> cases(static_cast<std::size_t>(std::stoi(f.metadata.at("cases"))));
+  for (std::size_t k = 0; k < cases.size(); ++k) cases[k].name = file + " case" + std::to_string(k);
+  auto owner = [&](const std::string& key, std::string& rest) -> ParityCase* {
+    if (key.compare(0, 4, "case") != 0 || key.size() < 5 || !std::isdigit(static_cast<unsigned char>(key[4])))
+      return nullptr;
+    const std::size_t dot = key.find('.');
+    rest = key.substr(dot + 1);
+    return &cases.at(std::stoul(key.substr(4, dot - 4)));
+  };
+  std::string rest;
+  for (const auto& [key, t] : f.tensors)
+    if (ParityCase* c = owner(key, rest)) c->tensors.emplace(rest, t);
+  for (const auto& [key, v] : f.metadata)
+    if (ParityCase* c = owner(key, rest)) c->options.emplace(rest, v);
+  return cases;
+}
+
+using Named = std::map<std::string, Tensor>;
+
+struct Built {
+  std::shared_ptr<nn::Module> module;
+  std::function<Named(const Named&)> forward;
+};
+
+Tensor optional(const Named& in, const std::string& name) {
+  auto it = in.find(name);
+  return it == in.end() ? Tensor() : it->second;
+}
+
+Built build(const ParityCase& c) {
+  const std::string& type = c.option("module");
+  const std::int64_t in = c.int_option("input_size"), hidden = c.int_option("hidden_size");
+  if (type == "LSTMCell") {
+    auto m = std::make_shared<nn::LSTMCell>(in, hidden, c.flag("bias"));
+    return {m, [m](const Named& i) {
+              auto [h, cc] = m->forward(i.at("input"), {optional(i, "h0"), optional(i, "c0")});
+              return Named{{"h", h}, {"c", cc}};
+            }};
+  }
+  if (type == "GRUCell") {
+    auto m = std::make_shared<nn::GRUCell>(in, hidden, c.flag("bias"));
+    return {m, [m](const Named& i) { return Named{{"output", m->forward(i.at("input"), optional(i, "h0"))}}; }};
+  }
+  if (type == "LSTM") {
+    auto m = std::make_shared<nn::LSTM>(nn::LSTMOptions(in, hidden)
+                                            .num_layers(c.int_option("num_layers"))
+                                            .bias(c.flag("bias"))
+                                            .batch_first(c.flag("batch_first"))
+                                            .bidirectional(c.flag("bidirectional"))
+                                            .dropout(std::stod(c.option("dropout"))));
+    m->train(c.flag("training"));
+    return {m, [m](const Named& i) {
+              auto [out, state] = m->forward(i.at("input"), {optional(i, "h0"), optional(i, "c0")});
+              return Named{{"output", out}, {"h_n", state.first}, {"c_n", state.second}};
+            }};
+  }
+  if (type == "GRU") {
+    auto m = std::make_shared<nn::GRU>(nn::GRUOptions(in, hidden)
+                                           .num_layers(c.int_option("num_layers"))
+                                           .bias(c.flag("bias"))
+                                           .batch_first(c.flag("batch_first"))
+                                           .bidirectional(c.flag("bidirectional"))
+                                           .dropout(std::stod(c.option("dropout"))));
+    m->train(c.flag("training"));
+    return {m, [m](const Named& i) {
+              auto [out, hn] = m->forward(i.at("input"), optional(i, "h0"));
+              return Named{{"output", out}, {"h_n", hn}};
+            }};
+  }
+  throw std::runtime_error(c.name + ": unknown module " + type);
+}
+
+struct ParityReport {
+  std::vector<std::string> failures;
+  std::int64_t elements = 0;
+  double max_rel = 0;
+  std::string max_rel_where;
+};
+
+void compare(const std::string& what, const Tensor& actual, const Tensor& expected, ParityReport& r) {
+  if (!actual.defined()) return r.failures.push_back(what + ": ours is undefined");
+  if (actual.shape() != expected.shape() || actual.dtype() != expected.dtype())
+    return r.failures.push_back(what + ": " + shape_str(actual.shape()) + " " + dtype_name(actual.dtype()) +
+                                " vs PyTorch " + shape_str(expected.shape()) + " " + dtype_name(expected.dtype()));
+  const double rtol = expected.dtype() == kFloat32 ? 1e-5 : 1e-10, atol = expected.dtype() == kFloat32 ? 1e-6 : 1e-12;
+  const auto a = actual.to_vector(), b = expected.to_vector();
+  int bad = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double err = std::abs(a[i] - b[i]);
+    const double rel = err / std::max(std::abs(b[i]), atol / rtol);
+    if (!(rel <= r.max_rel)) {
+      r.max_rel = std::isnan(rel) ? INFINITY : rel;
+      r.max_rel_where = what + "[" + std::to_string(i) + "]";
+    }
+    if (!(err <= atol + rtol * std::abs(b[i])) && bad++ < 3) {
+      std::ostringstream os;
+      os.precision(17);
+      os << what << " element " << i << ": ours " << a[i] << " vs PyTorch " << b[i];
+      r.failures.push_back(os.str());
+    }
+  }
+  r.elements += static_cast<std::int64_t>(a.size());
+}
+
+/// Replays one case; `perturbation` scales the first weight element by (1 + δ) (negative control).
+ParityReport run_case(const ParityCase& c, Dtype dtype, double perturbation = 0) {
+  ParityReport r;
+  Built b = build(c);
+  b.module->to(dtype);
+  StateDict params;
+  for (const auto& [name, t] : c.with_prefix("param.")) params.insert(name, t);
+  b.module->load_state_dict(params, /*strict=*/true);
+  if (perturbation != 0) {
+    Tensor p = b.module->parameters().at(0);
+    const std::vector<std::int64_t> first(static_cast<std::size_t>(p.dim()), 0);
+    p.set(first, p.at(first) * (1 + perturbation));
+  }
+  Named inputs;
+  for (const char* name : {"input", "h0", "c0"})
+    if (c.tensors.count(name)) inputs.emplace(name, c.tensors.at(name).detach().clone().requires_grad_());
+  const Named outputs = b.forward(inputs);
+  const auto expected = c.with_prefix("out."), weights = c.with_prefix("w.");
+  if (expected.size() != outputs.size()) r.failures.push_back(c.name + ": output count differs from PyTorch's");
+  std::size_t done = 0;
+  for (const auto& [name, out] : outputs) {
+    if (!expected.count(name)) {
+      r.failures.push_back(c.name + ": PyTorch has no output " + name);
+      continue;
+    }
+    compare(c.name + " out." + name, out, expected.at(name), r);
+    out.backward(weights.at(name), /*retain_graph=*/++done < outputs.size());
+  }
+  for (const auto& [name, grad] : c.with_prefix("grad."))
+    if (name.compare(0, 6, "param.") != 0) compare(c.name + " grad." + name, inputs.at(name).grad(), grad, r);
+  const auto param_grads = c.with_prefix("grad.param.");
+  for (const auto& [name, p] : b.module->named_parameters()) {
+    if (!param_grads.count(name)) {
+      r.failures.push_back(c.name + ": no PyTorch gradient for " + name);
+      continue;
+    }
+    compare(c.name + " grad.param." + name, p.grad(), param_grads.at(name), r);
+  }
+  return r;
+}
+
+void run_family(const std::string& family) {
+  for (Dtype dtype : {kFloat32, kFloat64}) {
+    const std::string file = family + (dtype == kFloat32 ? "_float32" : "_float64") + ".safetensors";
+    const auto cases = load_cases(file);
+    BOOST_TEST(!cases.empty(), file << " has no case");
+    ParityReport total;
+    for (const ParityCase& c : cases) {
+      ParityReport r = run_case(c, dtype);
+      for (const std::string& f : r.failures) BOOST_ERROR(f);
+      total.elements += r.elements;
+      if (r.max_rel > total.max_rel) total.max_rel = r.max_rel, total.max_rel_where = r.max_rel_where;
+    }
+    BOOST_TEST_MESSAGE(file << ": " << cases.size() << " cases, " << total.elements
+                            << " values compared, largest relative error " << total.max_rel << " ("
+                            << total.max_rel_where << ")");
+  }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(lstm_cell_matches_pytorch) { run_family("lstm_cell"); }
+
+BOOST_AUTO_TEST_CASE(lstm_matches_pytorch) {
+  // {1, 2 layers} × batch_first × bidirectional × bias with given (h0, c0), then default state,
+  // unbatched input and inter-layer dropout switched off by eval().
+  run_family("lstm");
+}
+
+BOOST_AUTO_TEST_CASE(gru_cell_matches_pytorch) { run_family("gru_cell"); }
+
+BOOST_AUTO_TEST_CASE(gru_matches_pytorch) { run_family("gru"); }
+
+BOOST_AUTO_TEST_CASE(parity_detects_a_perturbed_weight) {
+  // Negative control: one weight scaled by (1 + δ) must be reported (1e-4 float32, 1e-8 float64).
+  for (const auto& [file, dtype, delta] :
+       {std::make_tuple("lstm_float32.safetensors", kFloat32, 1e-4), std::make_tuple("lstm_float64.safetensors", kFloat64, 1e-8),
+        std::make_tuple("gru_float64.safetensors", kFloat64, 1e-8)}) {
+    const ParityCase c = load_cases(file).at(0);
+    BOOST_TEST(run_case(c, dtype).failures.empty(), file << " case0 must pass unperturbed");
+    BOOST_TEST(!run_case(c, dtype, delta).failures.empty(), file << " case0 perturbed by " << delta << " passed");
+  }
+}
