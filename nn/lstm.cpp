@@ -22,12 +22,6 @@
 namespace xg::nn {
 
 namespace {
-void check_sizes(const char* module, std::int64_t input_size, std::int64_t hidden_size) {
-  if (input_size <= 0 || hidden_size <= 0)
-    throw std::invalid_argument(std::string(module) + ": input_size and hidden_size must be positive, got input_size = " +
-                                std::to_string(input_size) + ", hidden_size = " + std::to_string(hidden_size));
-}
-
 // The gate nonlinearities are fused into two recorded ops per step (instead of a chunk into four
 // copies and eleven elementwise nodes); each is checked by gradcheck and by the PyTorch parity
 // fixtures in tests/test_nn_lstm_gru.cpp.
@@ -136,39 +130,21 @@ std::pair<Tensor, Tensor> lstm_step(const Tensor& gates, const Tensor& c) {
 }
 }  // namespace
 
-LSTM::LSTM(const LSTMOptions& options) : Module("LSTM"), options_(options) {
-  check_sizes("LSTM", options.input_size_, options.hidden_size_);
-  if (options.num_layers_ < 1)
-    throw std::invalid_argument("LSTM: num_layers must be at least 1, got " + std::to_string(options.num_layers_));
-  if (!(options.dropout_ >= 0 && options.dropout_ <= 1))
-    throw std::invalid_argument("LSTM: dropout must be a probability in [0, 1], got " + std::to_string(options.dropout_));
-  if (options.proj_size_ < 0)
-    throw std::invalid_argument("LSTM: proj_size must be 0 (no projection), got " + std::to_string(options.proj_size_));
-  if (options.proj_size_ > 0)
-    throw std::invalid_argument("LSTM: proj_size is not supported (got proj_size = " +
-                                std::to_string(options.proj_size_) + "; leave it 0)");
-  const std::int64_t H = options.hidden_size_;
-  const std::int64_t D = options.bidirectional_ ? 2 : 1;
-  for (std::int64_t layer = 0; layer < options.num_layers_; ++layer) {
-    for (std::int64_t dir = 0; dir < D; ++dir) {
-      const std::string suffix = "_l" + std::to_string(layer) + (dir == 1 ? "_reverse" : "");
-      const std::int64_t in = layer == 0 ? options.input_size_ : D * H;
-      LayerWeights w;
-      w.weight_ih = register_parameter("weight_ih" + suffix, empty({4 * H, in}));
-      w.weight_hh = register_parameter("weight_hh" + suffix, empty({4 * H, H}));
-      if (options.bias_) {
-        w.bias_ih = register_parameter("bias_ih" + suffix, empty({4 * H}));
-        w.bias_hh = register_parameter("bias_hh" + suffix, empty({4 * H}));
-      }
-      weights_.push_back(w);
-    }
-  }
-  // PyTorch's reset_parameters: every parameter U(−1/√H, 1/√H), in registration order.
-  for (Tensor& p : parameters()) init::linear_uniform_(p, H);
+LSTM::LSTM(const LSTMOptions& o)
+    : Module("LSTM"),
+      options_(o),
+      stack_{"LSTM", o.input_size_, o.hidden_size_, o.num_layers_, o.bias_, o.batch_first_, o.bidirectional_, o.dropout_} {
+  stack_.check_options();
+  if (o.proj_size_ < 0)
+    throw std::invalid_argument("LSTM: proj_size must be 0 (no projection), got " + std::to_string(o.proj_size_));
+  if (o.proj_size_ > 0)
+    throw std::invalid_argument("LSTM: proj_size is not supported (got proj_size = " + std::to_string(o.proj_size_) +
+                                "; leave it 0)");
+  weights_ = stack_.register_weights(*this, 4);
 }
 
 const LSTM::LayerWeights& LSTM::weights(std::int64_t layer, std::int64_t direction) const {
-  const std::int64_t D = options_.bidirectional_ ? 2 : 1;
+  const std::int64_t D = stack_.directions();
   if (layer < 0 || layer >= options_.num_layers_ || direction < 0 || direction >= D)
     throw std::invalid_argument("LSTM::weights: no layer " + std::to_string(layer) + " direction " +
                                 std::to_string(direction));
@@ -196,89 +172,24 @@ Tensor LSTM::run_direction(const Tensor& x, const State& init, const LayerWeight
 }
 
 std::pair<Tensor, LSTM::State> LSTM::forward(const Tensor& input, const State& state) {
-  const LSTMOptions& o = options_;
-  const std::int64_t D = o.bidirectional_ ? 2 : 1, H = o.hidden_size_;
-  if (!input.defined()) throw std::invalid_argument("LSTM: input is undefined");
-  if (input.dim() != 2 && input.dim() != 3)
-    throw std::invalid_argument("LSTM: expected input to be 2-D (unbatched) or 3-D (batched), got " +
-                                std::to_string(input.dim()) + "-D input of shape " + shape_str(input.shape()));
-  if (input.size(-1) != o.input_size_)
-    throw std::invalid_argument("LSTM: expected input size " + std::to_string(o.input_size_) + ", got " +
-                                std::to_string(input.size(-1)) + " (input shape " + shape_str(input.shape()) + ")");
-  const bool batched = input.dim() == 3;
-  Tensor x = batched ? (o.batch_first_ ? transpose(input, 0, 1) : input) : unsqueeze(input, 1);  // (L, N, ·)
-  const std::int64_t L = x.size(0), N = x.size(1);
-  if (L == 0) throw std::invalid_argument("LSTM: input has zero time steps (shape " + shape_str(input.shape()) + ")");
-
-  const auto& [h0, c0] = state;
-  if (h0.defined() != c0.defined())
-    throw std::invalid_argument(std::string("LSTM: h_0 and c_0 must both be given or both be omitted (got only ") +
-                                (h0.defined() ? "h_0" : "c_0") + ")");
-  const Shape expected = batched ? Shape{D * o.num_layers_, N, H} : Shape{D * o.num_layers_, H};
-  auto checked = [&](const Tensor& s, const char* name) {
-    if (s.shape() != expected)
-      throw std::invalid_argument(std::string("LSTM: expected ") + name + " of shape " + shape_str(expected) +
-                                  " (num_layers·directions = " + std::to_string(D * o.num_layers_) + ", batch " +
-                                  std::to_string(N) + ", hidden " + std::to_string(H) + "), got " +
-                                  shape_str(s.shape()));
-    if (s.dtype() != input.dtype())
-      throw std::invalid_argument(std::string("LSTM: ") + name + " is " + dtype_name(s.dtype()) + " but input is " +
-                                  dtype_name(input.dtype()));
-    return batched ? s : unsqueeze(s, 1);
-  };
-  Tensor h_init, c_init;
-  if (h0.defined()) {
-    h_init = checked(h0, "h_0");
-    c_init = checked(c0, "c_0");
-  } else {
-    h_init = zeros({D * o.num_layers_, N, H}, input.dtype());
-    c_init = h_init;
-  }
-
-  std::vector<Tensor> h_n(static_cast<std::size_t>(D * o.num_layers_)), c_n(h_n.size());
-  Tensor layer_input = x;
-  for (std::int64_t layer = 0; layer < o.num_layers_; ++layer) {
-    std::vector<Tensor> outputs;
-    for (std::int64_t dir = 0; dir < D; ++dir) {
-      const std::size_t k = static_cast<std::size_t>(layer * D + dir);
-      const std::int64_t ki = static_cast<std::int64_t>(k);
-      State last;
-      outputs.push_back(run_direction(layer_input, {select(h_init, 0, ki), select(c_init, 0, ki)}, weights_[k],
-                                      dir == 1, last));
-      std::tie(h_n[k], c_n[k]) = last;
-    }
-    layer_input = D == 1 ? outputs[0] : cat(outputs, 2);
-    if (o.dropout_ > 0 && is_training() && layer + 1 < o.num_layers_)
-      layer_input = dropout(layer_input, o.dropout_, true, generator_ ? *generator_ : default_generator());
-  }
-  Tensor output = layer_input;
-  Tensor h_out = stack(h_n, 0), c_out = stack(c_n, 0);
-  if (!batched) {
-    output = squeeze(output, 1);
-    h_out = squeeze(h_out, 1);
-    c_out = squeeze(c_out, 1);
-  } else if (o.batch_first_) {
-    output = transpose(output, 0, 1);
-  }
-  return {output, {h_out, c_out}};
+  auto [output, states] =
+      stack_.forward(input, {state.first, state.second}, {"h_0", "c_0"}, is_training(), generator_,
+                     [this](const Tensor& x, std::size_t k, bool reverse, std::vector<Tensor>& hc) {
+                       State last;
+                       Tensor out = run_direction(x, {hc[0], hc[1]}, weights_[k], reverse, last);
+                       hc = {last.first, last.second};
+                       return out;
+                     });
+  return {output, {states[0], states[1]}};
 }
 
-std::string LSTM::extra_repr() const {
-  const LSTMOptions& o = options_;
-  std::string s = std::to_string(o.input_size_) + ", " + std::to_string(o.hidden_size_);
-  if (o.num_layers_ != 1) s += ", num_layers=" + std::to_string(o.num_layers_);
-  if (!o.bias_) s += ", bias=False";
-  if (o.batch_first_) s += ", batch_first=True";
-  if (o.dropout_ != 0) s += ", dropout=" + std::to_string(o.dropout_);
-  if (o.bidirectional_) s += ", bidirectional=True";
-  return s;
-}
+std::string LSTM::extra_repr() const { return stack_.repr(); }
 
 // ---- LSTMCell --------------------------------------------------------------------------
 
 LSTMCell::LSTMCell(std::int64_t in, std::int64_t hidden, bool bias)
     : Module("LSTMCell"), input_size(in), hidden_size(hidden) {
-  check_sizes("LSTMCell", in, hidden);
+  check_cell_sizes("LSTMCell", in, hidden);
   weight_ih = register_parameter("weight_ih", empty({4 * hidden, in}));
   weight_hh = register_parameter("weight_hh", empty({4 * hidden, hidden}));
   if (bias) {

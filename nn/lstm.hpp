@@ -3,6 +3,7 @@
 
 #include "autograd/generator.hpp"
 #include "nn/module.hpp"
+#include "nn/recurrent_stack.hpp"
 
 namespace xg::nn {
 
@@ -57,15 +58,14 @@ class LSTM : public Module {
 
   const LSTMOptions& options() const { return options_; }
   /// Parameters of (layer, direction): {weight_ih, weight_hh, bias_ih, bias_hh} (biases may be undefined).
-  struct LayerWeights {
-    Tensor weight_ih, weight_hh, bias_ih, bias_hh;
-  };
+  using LayerWeights = RecurrentLayerWeights;
   const LayerWeights& weights(std::int64_t layer, std::int64_t direction) const;
 
  private:
   Tensor run_direction(const Tensor& x, const State& init, const LayerWeights& w, bool reverse, State& last) const;
 
   LSTMOptions options_;
+  RecurrentStack stack_;
   std::vector<LayerWeights> weights_;  // index layer·D + direction
   Generator* generator_ = nullptr;
 };
