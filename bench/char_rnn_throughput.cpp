@@ -5,88 +5,26 @@
 // same program for libtorch, and bench/run.sh runs both side by side.
 //
 //   char_rnn_throughput --hidden 512 --layers 2 --batch 32 --seq 100 --steps 20 --threads 2
-#include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
-#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "throughput_harness.hpp"
 
 #include "xgrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/clip_grad.hpp"
 
-namespace {
-
-struct Args {
-  std::int64_t hidden = 0, layers = 0, batch = 0, seq = 0, steps = 0, threads = 0;
-  std::int64_t vocab = 65, embed = 64, warmup = 3;
-};
-
-const char* kUsage =
-    "usage: char_rnn_throughput --hidden H --layers L --batch B --seq T --steps N --threads K\n"
-    "                           [--vocab V=65] [--embed E=64] [--warmup W=3]\n";
-
-// Every flag takes one positive integer (warmup may be 0); the six without defaults are required.
-Args parse_args(int argc, char** argv) {
-  Args a;
-  std::map<std::string, std::int64_t*> flags = {
-      {"--hidden", &a.hidden}, {"--layers", &a.layers}, {"--batch", &a.batch}, {"--seq", &a.seq},
-      {"--steps", &a.steps},   {"--threads", &a.threads}, {"--vocab", &a.vocab}, {"--embed", &a.embed},
-      {"--warmup", &a.warmup}};
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    }
-    auto it = flags.find(flag);
-    if (it == flags.end()) throw std::invalid_argument("unknown flag '" + flag + "'");
-    if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
-    const std::string value = argv[++i];
-    std::size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(value, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != value.size() || value.empty())
-      throw std::invalid_argument("flag " + flag + " expects an integer, got '" + value + "'");
-    const bool ok = flag == "--warmup" ? v >= 0 : v > 0;
-    if (!ok) throw std::invalid_argument("flag " + flag + " must be " + (flag == "--warmup" ? "≥ 0" : "> 0") +
-                                         ", got " + value);
-    *it->second = v;
-  }
-  for (const char* required : {"--hidden", "--layers", "--batch", "--seq", "--steps", "--threads"})
-    if (*flags[required] == 0) throw std::invalid_argument(std::string("missing required flag ") + required);
-  return a;
-}
-
-rusage self_usage() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage;
-}
-
-double peak_rss_mib() {
-  const rusage usage = self_usage();
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  Args a;
+  bench::Args a;
   try {
-    a = parse_args(argc, argv);
+    a = bench::parse_args(argc, argv, "char_rnn_throughput");
   } catch (const std::invalid_argument& e) {
-    std::cerr << "char_rnn_throughput: " << e.what() << "\n" << kUsage;
+    std::cerr << "char_rnn_throughput: " << e.what() << "\n" << bench::usage("char_rnn_throughput");
     return 2;
   }
   xg::set_num_threads(static_cast<int>(a.threads));
@@ -109,7 +47,6 @@ int main(int argc, char** argv) {
     targets.push_back(xg::randint(0, a.vocab, {a.seq * a.batch}, data_rng));
   }
 
-  double loss_value = 0;
   auto train_step = [&](std::int64_t i) {
     const auto& x = inputs[static_cast<std::size_t>(i % n_batches)];
     const auto& y = targets[static_cast<std::size_t>(i % n_batches)];
@@ -121,34 +58,9 @@ int main(int argc, char** argv) {
     loss.backward();
     xg::optim::clip_grad_norm_(params, 5.0);
     adam.step();
-    loss_value = loss.item();
+    return loss.item();
   };
 
-  for (std::int64_t i = 0; i < a.warmup; ++i) train_step(i);
-  // Page faults in the timed steps: buffers re-mapped every step show up here.
-  const long faults_before = self_usage().ru_minflt;
-  std::vector<double> ms;
-  for (std::int64_t i = 0; i < a.steps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    train_step(a.warmup + i);
-    const auto t1 = std::chrono::steady_clock::now();
-    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  const double faults_per_step = static_cast<double>(self_usage().ru_minflt - faults_before) / static_cast<double>(a.steps);
-  std::sort(ms.begin(), ms.end());
-  const std::size_t n = ms.size();
-  const double median = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
-  const double chars_per_s = static_cast<double>(a.batch * a.seq) / (median / 1000.0);
-
-  const xg::BackendInfo info = xg::backend_info();
-  std::printf(
-      "{\"impl\":\"xgrad\",\"H\":%lld,\"L\":%lld,\"B\":%lld,\"T\":%lld,\"V\":%lld,\"E\":%lld,\"steps\":%lld,"
-      "\"chars_per_s\":%.1f,\"median_step_ms\":%.3f,\"min_step_ms\":%.3f,\"peak_rss_mib\":%.1f,"
-      "\"minor_faults_per_step\":%.1f,\"blas_kernel\":\"%s\",\"threads\":%lld,\"loss\":%.4f}\n",
-      static_cast<long long>(a.hidden), static_cast<long long>(a.layers), static_cast<long long>(a.batch),
-      static_cast<long long>(a.seq), static_cast<long long>(a.vocab), static_cast<long long>(a.embed),
-      static_cast<long long>(a.steps), chars_per_s, median, ms.front(), peak_rss_mib(), faults_per_step,
-      info.kernel.c_str(),
-      static_cast<long long>(a.threads), loss_value);
+  bench::run_and_report("xgrad", a, xg::backend_info().kernel, train_step);
   return 0;
 }

@@ -5,76 +5,20 @@
 //
 //   libtorch_char_rnn --hidden 512 --layers 2 --batch 32 --seq 100 --steps 20 --threads 2
 #include <dlfcn.h>
-#include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
-#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "../throughput_harness.hpp"
 
 #include <torch/torch.h>
 
 namespace {
 
-struct Args {
-  std::int64_t hidden = 0, layers = 0, batch = 0, seq = 0, steps = 0, threads = 0;
-  std::int64_t vocab = 65, embed = 64, warmup = 3;
-};
-
-const char* kUsage =
-    "usage: libtorch_char_rnn --hidden H --layers L --batch B --seq T --steps N --threads K\n"
-    "                         [--vocab V=65] [--embed E=64] [--warmup W=3]\n";
-
-Args parse_args(int argc, char** argv) {
-  Args a;
-  std::map<std::string, std::int64_t*> flags = {
-      {"--hidden", &a.hidden}, {"--layers", &a.layers}, {"--batch", &a.batch}, {"--seq", &a.seq},
-      {"--steps", &a.steps},   {"--threads", &a.threads}, {"--vocab", &a.vocab}, {"--embed", &a.embed},
-      {"--warmup", &a.warmup}};
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    }
-    auto it = flags.find(flag);
-    if (it == flags.end()) throw std::invalid_argument("unknown flag '" + flag + "'");
-    if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
-    const std::string value = argv[++i];
-    std::size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(value, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != value.size() || value.empty())
-      throw std::invalid_argument("flag " + flag + " expects an integer, got '" + value + "'");
-    const bool ok = flag == "--warmup" ? v >= 0 : v > 0;
-    if (!ok) throw std::invalid_argument("flag " + flag + " must be " + (flag == "--warmup" ? "≥ 0" : "> 0") +
-                                         ", got " + value);
-    *it->second = v;
-  }
-  for (const char* required : {"--hidden", "--layers", "--batch", "--seq", "--steps", "--threads"})
-    if (*flags[required] == 0) throw std::invalid_argument(std::string("missing required flag ") + required);
-  return a;
-}
-
-rusage self_usage() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage;
-}
-
-double peak_rss_mib() {
-  const rusage usage = self_usage();
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
 
 // Debian's libtorch reaches OpenBLAS through libblas.so.3; ask it which kernel it runs and give it
 // the same thread count (torch::set_num_threads only sizes the OpenMP pool).
@@ -88,11 +32,11 @@ std::string openblas_kernel(int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a;
+  bench::Args a;
   try {
-    a = parse_args(argc, argv);
+    a = bench::parse_args(argc, argv, "libtorch_char_rnn");
   } catch (const std::invalid_argument& e) {
-    std::cerr << "libtorch_char_rnn: " << e.what() << "\n" << kUsage;
+    std::cerr << "libtorch_char_rnn: " << e.what() << "\n" << bench::usage("libtorch_char_rnn");
     return 2;
   }
   at::set_num_interop_threads(1);
@@ -117,7 +61,6 @@ int main(int argc, char** argv) {
     targets.push_back(torch::randint(0, a.vocab, {a.seq * a.batch}, data_rng, torch::kLong));
   }
 
-  double loss_value = 0;
   auto train_step = [&](std::int64_t i) {
     const auto& x = inputs[static_cast<std::size_t>(i % n_batches)];
     const auto& y = targets[static_cast<std::size_t>(i % n_batches)];
@@ -129,33 +72,9 @@ int main(int argc, char** argv) {
     loss.backward();
     torch::nn::utils::clip_grad_norm_(params, 5.0);
     adam.step();
-    loss_value = loss.item<double>();
+    return loss.item<double>();
   };
 
-  for (std::int64_t i = 0; i < a.warmup; ++i) train_step(i);
-  // Page faults in the timed steps: buffers re-mapped every step show up here.
-  const long faults_before = self_usage().ru_minflt;
-  std::vector<double> ms;
-  for (std::int64_t i = 0; i < a.steps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    train_step(a.warmup + i);
-    const auto t1 = std::chrono::steady_clock::now();
-    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  const double faults_per_step = static_cast<double>(self_usage().ru_minflt - faults_before) / static_cast<double>(a.steps);
-  std::sort(ms.begin(), ms.end());
-  const std::size_t n = ms.size();
-  const double median = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
-  const double chars_per_s = static_cast<double>(a.batch * a.seq) / (median / 1000.0);
-
-  std::printf(
-      "{\"impl\":\"libtorch\",\"H\":%lld,\"L\":%lld,\"B\":%lld,\"T\":%lld,\"V\":%lld,\"E\":%lld,\"steps\":%lld,"
-      "\"chars_per_s\":%.1f,\"median_step_ms\":%.3f,\"min_step_ms\":%.3f,\"peak_rss_mib\":%.1f,"
-      "\"minor_faults_per_step\":%.1f,\"blas_kernel\":\"%s\",\"threads\":%lld,\"loss\":%.4f}\n",
-      static_cast<long long>(a.hidden), static_cast<long long>(a.layers), static_cast<long long>(a.batch),
-      static_cast<long long>(a.seq), static_cast<long long>(a.vocab), static_cast<long long>(a.embed),
-      static_cast<long long>(a.steps), chars_per_s, median, ms.front(), peak_rss_mib(), faults_per_step,
-      kernel.c_str(),
-      static_cast<long long>(a.threads), loss_value);
+  bench::run_and_report("libtorch", a, kernel, train_step);
   return 0;
 }
