@@ -10,6 +10,8 @@ packages=(
   libboost-test-dev
   nlohmann-json3-dev   # safetensors JSON header
   libcli11-dev         # char_rnn's command line
+  clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz/run.sh)
+  valgrind             # scripts/memcheck.sh
 )
 # Optional peers for fixtures and benchmarks (never needed to build or test): pass --peers.
 if [[ "${1:-}" == "--peers" ]]; then

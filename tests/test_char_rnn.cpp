@@ -110,6 +110,8 @@ BOOST_AUTO_TEST_CASE(bad_input_fails_with_one_clear_line) {
   std::ofstream(dir.path + "/empty.txt").close();
   std::ofstream(dir.path + "/short.txt") << "tiny text";
   std::ofstream(dir.path + "/latin1.txt") << "caf\xe9 au lait, plenty more text here to be long enough";
+  // Well-formed-looking but invalid UTF-8 (a UTF-16 surrogate), which the first validator let through.
+  std::ofstream(dir.path + "/surrogate.txt") << "abc\xed\xa0\x80 def, plenty more text here to be long enough";
   struct Case {
     std::string args, fragment;
   };
@@ -118,6 +120,8 @@ BOOST_AUTO_TEST_CASE(bad_input_fails_with_one_clear_line) {
       {"train --data " + dir.path + "/empty.txt --out " + dir.path + "/o", "is empty"},
       {"train --data " + dir.path + "/short.txt --out " + dir.path + "/o", "too short"},
       {"train --data " + dir.path + "/latin1.txt --out " + dir.path + "/o", "not valid UTF-8"},
+      {"train --data " + dir.path + "/surrogate.txt --out " + dir.path + "/o", "offset 3"},
+      {"train --data " + good + " --seq 9223372036854775807 --out " + dir.path + "/o", "too short"},
       {"train --data " + good + " --hidden -5", "--hidden"},
       {"train --data " + good + " --frobnicate 3", "frobnicate"},
       {"train --data " + good + " --model transformer --out " + dir.path + "/o", "transformer"},

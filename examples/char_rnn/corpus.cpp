@@ -31,15 +31,24 @@ Vocabulary Vocabulary::from_hex(const std::string& hex) {
   return v;
 }
 
-// Returns the offset of the first invalid UTF-8 sequence, or npos.
+// Returns the offset of the first byte that does not start a well-formed UTF-8 sequence, or npos.
+// Well-formed is RFC 3629 (Unicode Table 3-7): no overlong forms (C0, C1, E0 80..9F, F0 80..8F),
+// no UTF-16 surrogates (ED A0..BF), nothing above U+10FFFF (F4 90.., F5..FF).
 static std::size_t first_invalid_utf8(const std::string& s) {
   std::size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || (len == 2 && c < 0xC2) || i + len > s.size()) return i;
-    for (std::size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c < 0x80) len = 1;
+    else if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    if (len == 0 || i + len > s.size()) return i;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (d < lo || d > hi) : (d & 0xC0) != 0x80) return i;
+    }
     i += len;
   }
   return std::string::npos;
@@ -98,10 +107,16 @@ StreamBatcher::StreamBatcher(const std::vector<std::int64_t>& tokens, std::int64
   stream_length_ = static_cast<std::int64_t>(tokens.size()) / batch;
   // Each window needs seq inputs plus one more token for the last target.
   windows_ = stream_length_ > seq ? (stream_length_ - 1) / seq : 0;
-  if (windows_ == 0)
+  if (windows_ == 0) {
+    // batch · (seq + 1) in 128 bits: --batch and --seq accept any positive int64.
+    const auto needed = static_cast<unsigned __int128>(batch) * (static_cast<unsigned __int128>(seq) + 1);
+    const std::string need = needed > static_cast<unsigned __int128>(INT64_MAX)
+                                 ? "more than 2^63"
+                                 : std::to_string(static_cast<std::int64_t>(needed));
     throw std::runtime_error("the text is too short: " + std::to_string(tokens.size()) + " tokens cannot fill " +
                              std::to_string(batch) + " streams of one " + std::to_string(seq) +
-                             "-character window (need at least " + std::to_string(batch * (seq + 1)) + ")");
+                             "-character window (need at least " + need + ")");
+  }
 }
 
 void StreamBatcher::set_position(std::int64_t window) {

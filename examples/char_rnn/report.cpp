@@ -15,6 +15,7 @@ void append_csv(const std::string& path, const std::vector<LogRow>& rows) {
   const bool fresh = !std::ifstream(path).good();
   std::ofstream out(path, std::ios::app);
   if (fresh) out << "step,seconds,train_loss,val_loss,lr,chars_per_s\n";
+  out.precision(9);  // float32 losses round-trip exactly, so two runs compare bit for bit
   for (const LogRow& r : rows) {
     out << r.step << ',' << r.seconds << ',' << r.train_loss << ',';
     if (!std::isnan(r.val_loss)) out << r.val_loss;
