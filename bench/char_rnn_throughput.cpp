@@ -7,6 +7,7 @@
 //   char_rnn_throughput --hidden 512 --layers 2 --batch 32 --seq 100 --steps 20 --threads 2
 
 #include <algorithm>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <stdexcept>
@@ -31,7 +32,19 @@ int main(int argc, char** argv) {
   xg::manual_seed(0);
 
   auto embedding = std::make_shared<xg::nn::Embedding>(a.vocab, a.embed);
-  auto rnn = std::make_shared<xg::nn::RNN>(xg::nn::RNNOptions(a.embed, a.hidden).num_layers(a.layers));
+  // The recurrent layer; `recur` runs it from a zero state and returns its output (T, B, H).
+  std::shared_ptr<xg::nn::Module> rnn;
+  std::function<xg::Tensor(const xg::Tensor&)> recur;
+  if (a.model == "lstm") {
+    auto m = std::make_shared<xg::nn::LSTM>(xg::nn::LSTMOptions(a.embed, a.hidden).num_layers(a.layers));
+    rnn = m, recur = [m](const xg::Tensor& x) { return m->forward(x).first; };
+  } else if (a.model == "gru") {
+    auto m = std::make_shared<xg::nn::GRU>(xg::nn::GRUOptions(a.embed, a.hidden).num_layers(a.layers));
+    rnn = m, recur = [m](const xg::Tensor& x) { return m->forward(x).first; };
+  } else {
+    auto m = std::make_shared<xg::nn::RNN>(xg::nn::RNNOptions(a.embed, a.hidden).num_layers(a.layers));
+    rnn = m, recur = [m](const xg::Tensor& x) { return m->forward(x).first; };
+  }
   auto head = std::make_shared<xg::nn::Linear>(a.hidden, a.vocab);
   std::vector<xg::Tensor> params;
   for (auto* m : std::initializer_list<xg::nn::Module*>{embedding.get(), rnn.get(), head.get()})
@@ -52,7 +65,7 @@ int main(int argc, char** argv) {
     const auto& y = targets[static_cast<std::size_t>(i % n_batches)];
     adam.zero_grad();
     xg::Tensor emb = embedding->forward(x);                       // (T, B, E)
-    xg::Tensor out = rnn->forward(emb).first;                     // (T, B, H), h0 = 0
+    xg::Tensor out = recur(emb);                                  // (T, B, H), h0 = 0
     xg::Tensor logits = head->forward(out);                       // (T, B, V)
     xg::Tensor loss = xg::cross_entropy(xg::reshape(logits, {a.seq * a.batch, a.vocab}), y);
     loss.backward();

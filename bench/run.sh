@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side char-RNN training throughput, xgrad vs libtorch, written into bench/RESULTS.md.
 #
-#   bench/run.sh [--quick] [--repeats R] [--threads K] [--no-build]
+#   bench/run.sh [--quick] [--repeats R] [--threads K] [--no-build] [--model rnn|lstm|gru]
 #
 # Builds Release in build-bench/, measures the machine's sgemm peak with K threads, then runs the
 # grid H ∈ {128, 256, 512, 1024} × L ∈ {1, 2} × B ∈ {1, 32}, T = 100 (--quick: R = 1,
@@ -22,12 +22,14 @@ QUICK=0
 REPEATS=""
 THREADS=2
 BUILD_FIRST=1
+MODEL=rnn
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --repeats) REPEATS="${2:?--repeats needs a value}"; shift ;;
     --threads) THREADS="${2:?--threads needs a value}"; shift ;;
     --no-build) BUILD_FIRST=0 ;;
+    --model) MODEL="${2:?--model needs rnn, lstm or gru}"; shift ;;
     -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown flag '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -81,7 +83,7 @@ for H in "${HS[@]}"; do
   for L in "${LS[@]}"; do
     for B in "${BS[@]}"; do
       ARGS=(--hidden "$H" --layers "$L" --batch "$B" --seq "$T" --steps "$(steps_for "$H" "$B")"
-            --warmup "$(warmup_for "$H")" --threads "$THREADS" --vocab "$V" --embed "$E")
+            --warmup "$(warmup_for "$H")" --threads "$THREADS" --vocab "$V" --embed "$E" --model "$MODEL")
       for ((r = 1; r <= REPEATS; r++)); do
         line="$("$XG" "${ARGS[@]}")"; echo "$line" | tee -a "$RAW" >&2
         if [[ $HAVE_TORCH == 1 ]]; then
@@ -96,7 +98,7 @@ ELAPSED=$(( $(date +%s) - START ))
 MACHINE="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores"
 DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
-export RAW RESULTS PEAK_JSON COMMAND MACHINE DATE LOAD ELAPSED THREADS REPEATS V E T
+export RAW RESULTS PEAK_JSON COMMAND MACHINE DATE LOAD ELAPSED THREADS REPEATS V E T MODEL
 python3 - <<'PY'
 import json, os, statistics
 from collections import defaultdict
@@ -112,10 +114,14 @@ for line in open(env["RAW"]):
         j = json.loads(line)
         runs[(j["H"], j["L"], j["B"], j["T"])][j["impl"]].append(j)
 
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}[env["MODEL"]]
+MARK = "grid" if env["MODEL"] == "rnn" else "grid-" + env["MODEL"]
+LAYER = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[env["MODEL"]]
+
 def flops_per_char(H, L):
     # 6 FLOPs per weight per char (forward 2, backward 4): Σ_layers (H·H_in + H·H) + the H·V head.
     total = sum(H * (E if l == 0 else H) + H * H for l in range(L))
-    return 6 * total + 6 * H * V
+    return 6 * GATES * total + 6 * H * V
 
 def med(rs, key):
     return statistics.median(r[key] for r in rs) if rs else None
@@ -142,19 +148,19 @@ for (H, L, B, T) in sorted(runs, key=lambda k: (k[0], k[1], k[2])):
                 f"| {fmt(med(xg, 'loss'), '.3f')} / {fmt(med(th, 'loss'), '.3f')} |")
 
 kernels = sorted({r["blas_kernel"] for v in runs.values() for rs in v.values() for r in rs})
-section = f"""<!-- grid:begin -->
-## Char-RNN training throughput, xgrad vs libtorch
+section = f"""<!-- {MARK}:begin -->
+## Char-level {LAYER} training throughput, xgrad vs libtorch
 
 - Command: `{env['COMMAND'].strip()}` ({env['ELAPSED']} s wall for the grid)
 - Date: {env['DATE']}; machine: {env['MACHINE']}; load average at the end: {env['LOAD']}
-- Step: Embedding({V}, {E}) → RNN({E}, H, L, tanh) → Linear(H, {V}) → cross_entropy → backward → clip_grad_norm_(5) → Adam(2e-3),
+- Step: Embedding({V}, {E}) → {LAYER}({E}, H, L) → Linear(H, {V}) → cross_entropy → backward → clip_grad_norm_(5) → Adam(2e-3),
   T = {env['T']}, synthetic random tokens, h0 = 0 every step. chars/s = B·T / median step time;
   each cell is the median over {env['REPEATS']} run(s) per implementation, run alternately (xgrad, libtorch, xgrad, …).
 - Both processes: {env['THREADS']} threads (xgrad: OpenBLAS threads; libtorch: `torch::set_num_threads`, OpenBLAS threads,
   1 inter-op thread), `OPENBLAS_CORETYPE` pinned to the kernel xgrad reports (reported kernels: {', '.join(kernels)}),
   `OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}`.
 - Peak: OpenBLAS sgemm 1024³ with {peak['threads']} threads, best of 20: **{peak_gflops:.1f} GFLOP/s** (median {peak['median_gflops']:.1f}).
-  FLOPs/char ≈ 6·Σ_layers(H·H_in + H·H) + 6·H·V; % peak = chars/s · FLOPs/char / peak.
+  FLOPs/char ≈ 6·G·Σ_layers(H·H_in + H·H) + 6·H·V with G = {GATES} gate blocks; % peak = chars/s · FLOPs/char / peak.
 - **Noise:** the machine has 2 cores shared with other engineers compiling at the same time; the load
   average above says how busy it was. Single runs can be off by 2× or more; compare ratios from
   the same run, not absolute numbers across runs. "Ratio of fastest steps" compares the single fastest
@@ -162,11 +168,11 @@ section = f"""<!-- grid:begin -->
 
 | point | xgrad chars/s | libtorch chars/s | ratio xgrad/libtorch | ratio of fastest steps | peak RSS MiB (xgrad / libtorch) | MFLOP/char | % of peak (xgrad / libtorch) | minor faults/step (xgrad / libtorch) | final loss (xgrad / libtorch) |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-""" + "\n".join(rows) + "\n<!-- grid:end -->"
+""" + "\n".join(rows) + f"\n<!-- {MARK}:end -->"
 
 path = env["RESULTS"]
 text = open(path).read() if os.path.exists(path) else "# xgrad benchmark results\n"
-begin, end = "<!-- grid:begin -->", "<!-- grid:end -->"
+begin, end = f"<!-- {MARK}:begin -->", f"<!-- {MARK}:end -->"
 if begin in text and end in text and text.index(begin) < text.index(end):
     text = text[: text.index(begin)] + section + text[text.index(end) + len(end):]
 else:

@@ -21,11 +21,12 @@ namespace bench {
 struct Args {
   std::int64_t hidden = 0, layers = 0, batch = 0, seq = 0, steps = 0, threads = 0;
   std::int64_t vocab = 65, embed = 64, warmup = 3;
+  std::string model = "rnn";  // rnn, lstm or gru
 };
 
 inline std::string usage(const std::string& program) {
   return "usage: " + program + " --hidden H --layers L --batch B --seq T --steps N --threads K\n" +
-         std::string(program.size() + 7, ' ') + " [--vocab V=65] [--embed E=64] [--warmup W=3]\n";
+         std::string(program.size() + 7, ' ') + " [--vocab V=65] [--embed E=64] [--warmup W=3] [--model rnn|lstm|gru]\n";
 }
 
 // Every flag takes one positive integer (warmup may be 0); the six without defaults are required.
@@ -41,6 +42,13 @@ inline Args parse_args(int argc, char** argv, const std::string& program) {
     if (flag == "--help" || flag == "-h") {
       std::cout << usage(program);
       std::exit(0);
+    }
+    if (flag == "--model") {
+      if (i + 1 >= argc) throw std::invalid_argument("flag --model needs a value");
+      a.model = argv[++i];
+      if (a.model != "rnn" && a.model != "lstm" && a.model != "gru")
+        throw std::invalid_argument("flag --model must be rnn, lstm or gru, got '" + a.model + "'");
+      continue;
     }
     auto it = flags.find(flag);
     if (it == flags.end()) throw std::invalid_argument("unknown flag '" + flag + "'");
@@ -93,10 +101,10 @@ inline void run_and_report(const char* impl, const Args& a, const std::string& k
   const double chars_per_s = static_cast<double>(a.batch * a.seq) / (median / 1000.0);
   const double peak_rss_mib = static_cast<double>(self_usage().ru_maxrss) / 1024.0;  // Linux: KiB
   std::printf(
-      "{\"impl\":\"%s\",\"H\":%lld,\"L\":%lld,\"B\":%lld,\"T\":%lld,\"V\":%lld,\"E\":%lld,\"steps\":%lld,"
+      "{\"impl\":\"%s\",\"model\":\"%s\",\"H\":%lld,\"L\":%lld,\"B\":%lld,\"T\":%lld,\"V\":%lld,\"E\":%lld,\"steps\":%lld,"
       "\"chars_per_s\":%.1f,\"median_step_ms\":%.3f,\"min_step_ms\":%.3f,\"peak_rss_mib\":%.1f,"
       "\"minor_faults_per_step\":%.1f,\"blas_kernel\":\"%s\",\"threads\":%lld,\"loss\":%.4f}\n",
-      impl, static_cast<long long>(a.hidden), static_cast<long long>(a.layers), static_cast<long long>(a.batch),
+      impl, a.model.c_str(), static_cast<long long>(a.hidden), static_cast<long long>(a.layers), static_cast<long long>(a.batch),
       static_cast<long long>(a.seq), static_cast<long long>(a.vocab), static_cast<long long>(a.embed),
       static_cast<long long>(a.steps), chars_per_s, median, ms.front(), peak_rss_mib, faults, kernel.c_str(),
       static_cast<long long>(a.threads), loss);

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <stdexcept>
@@ -45,11 +46,21 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
 
   torch::nn::Embedding embedding(a.vocab, a.embed);
+  // The recurrent layer; `recur` runs it from a zero state and returns its output (T, B, H).
   torch::nn::RNN rnn(torch::nn::RNNOptions(a.embed, a.hidden).num_layers(a.layers).nonlinearity(torch::kTanh));
+  torch::nn::LSTM lstm(torch::nn::LSTMOptions(a.embed, a.hidden).num_layers(a.layers));
+  torch::nn::GRU gru(torch::nn::GRUOptions(a.embed, a.hidden).num_layers(a.layers));
+  std::function<torch::Tensor(const torch::Tensor&)> recur = [&](const torch::Tensor& x) {
+    if (a.model == "lstm") return std::get<0>(lstm->forward(x));
+    if (a.model == "gru") return std::get<0>(gru->forward(x));
+    return std::get<0>(rnn->forward(x));
+  };
+  std::vector<torch::Tensor> recurrent_params =
+      a.model == "lstm" ? lstm->parameters() : (a.model == "gru" ? gru->parameters() : rnn->parameters());
   torch::nn::Linear head(a.hidden, a.vocab);
   std::vector<torch::Tensor> params;
   for (const auto& p : embedding->parameters()) params.push_back(p);
-  for (const auto& p : rnn->parameters()) params.push_back(p);
+  for (const auto& p : recurrent_params) params.push_back(p);
   for (const auto& p : head->parameters()) params.push_back(p);
   torch::optim::Adam adam(params, torch::optim::AdamOptions(2e-3));
 
@@ -66,7 +77,7 @@ int main(int argc, char** argv) {
     const auto& y = targets[static_cast<std::size_t>(i % n_batches)];
     adam.zero_grad();
     torch::Tensor emb = embedding->forward(x);                 // (T, B, E)
-    torch::Tensor out = std::get<0>(rnn->forward(emb));        // (T, B, H), h0 = 0
+    torch::Tensor out = recur(emb);                            // (T, B, H), h0 = 0
     torch::Tensor logits = head->forward(out);                 // (T, B, V)
     torch::Tensor loss = torch::nn::functional::cross_entropy(logits.reshape({a.seq * a.batch, a.vocab}), y);
     loss.backward();
