@@ -14,6 +14,8 @@
 
 #include "autograd/backend.hpp"
 
+extern "C" void openblas_set_num_threads(int);
+
 int main(int argc, char** argv) {
   int threads = 2, n = 1024, reps = 20;
   for (int i = 1; i < argc; ++i) {
@@ -31,6 +33,9 @@ int main(int argc, char** argv) {
     }
   }
   xg::set_num_threads(threads);  // also runs xgrad's OpenBLAS kernel selection
+  // The machine's peak is OpenBLAS's own multi-threaded sgemm (xgrad keeps OpenBLAS at 1 thread
+  // and splits products itself, so set OpenBLAS's count directly here).
+  openblas_set_num_threads(threads);
   const std::size_t nn = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
   std::vector<float> a(nn), b(nn), c(nn);
   for (std::size_t i = 0; i < nn; ++i) {

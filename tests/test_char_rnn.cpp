@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE char_rnn
 // End-to-end tests of the char_rnn program: resume is bitwise, bad input fails cleanly.
 #include "test_helpers.hpp"
+#include "char_rnn_harness.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,9 @@
 #include <sstream>
 
 using namespace xg;
+using xg::testing::make_corpus;
+using xg::testing::slurp;
+using xg::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -27,38 +31,14 @@ Run run(const std::string& args) {
   fs::create_directories(dir);
   const std::string out = dir + "/stdout", err = dir + "/stderr";
   const int raw = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
 }
-
-// A small corpus of pseudo-random words (deterministic).
-std::string make_corpus(const std::string& path, std::size_t chars) {
-  Generator g(7);
-  const char* words[] = {"to", "be", "or", "not", "the", "king", "queen", "ROMEO:", "shall", "love", "\n"};
-  std::string text;
-  while (text.size() < chars) text += std::string(words[g.randint(0, 11)]) + " ";
-  std::ofstream(path) << text;
-  return path;
-}
-
-struct TempDir {
-  std::string path = fs::temp_directory_path() / ("xgrad_char_rnn_case_" + std::to_string(::getpid()) + "_" +
-                                                  std::to_string(counter++));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  static inline int counter = 0;
-};
 
 const std::string kSmall = "--hidden 16 --embed 8 --layers 2 --dropout 0.1 --seq 8 --batch 4 --lr 0.01 --threads 1";
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(resume_continues_bitwise_identically) {
-  TempDir dir;
+  TempDir dir("xgrad_char_rnn_case");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
   const std::string base = "train --data " + data + " " + kSmall + " --eval-every 1000 --seed 3 ";
   Run straight = run(base + "--steps 2000 --out " + dir.path + "/straight");
@@ -85,7 +65,7 @@ BOOST_AUTO_TEST_CASE(resume_continues_bitwise_identically) {
 }
 
 BOOST_AUTO_TEST_CASE(training_learns_writes_logs_and_samples) {
-  TempDir dir;
+  TempDir dir("xgrad_char_rnn_case");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
   Run r = run("train --data " + data + " " + kSmall + " --steps 300 --eval-every 100 --out " + dir.path + "/run");
   BOOST_TEST_REQUIRE(r.status == 0, r.err);
@@ -105,7 +85,7 @@ BOOST_AUTO_TEST_CASE(training_learns_writes_logs_and_samples) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_fails_with_one_clear_line) {
-  TempDir dir;
+  TempDir dir("xgrad_char_rnn_case");
   const std::string good = make_corpus(dir.path + "/corpus.txt", 20000);
   std::ofstream(dir.path + "/empty.txt").close();
   std::ofstream(dir.path + "/short.txt") << "tiny text";
@@ -140,7 +120,7 @@ BOOST_AUTO_TEST_CASE(bad_input_fails_with_one_clear_line) {
 }
 
 BOOST_AUTO_TEST_CASE(checkpoint_of_another_vocabulary_is_refused) {
-  TempDir dir;
+  TempDir dir("xgrad_char_rnn_case");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
   Run r = run("train --data " + data + " " + kSmall + " --steps 5 --out " + dir.path + "/run");
   BOOST_TEST_REQUIRE(r.status == 0, r.err);

@@ -3,6 +3,7 @@
 // counts), crash safety (SIGKILL after a checkpoint, then resume), SIGINT, and the autograd
 // graph being freed after every step.
 #include "test_helpers.hpp"
+#include "char_rnn_harness.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -20,17 +21,13 @@
 #include "examples/char_rnn/model.hpp"
 
 using namespace xg;
+using xg::testing::make_corpus;
+using xg::testing::slurp;
+using xg::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 const std::string kBinary = XGRAD_CHAR_RNN_BIN;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> split_words(const std::string& args) {
   std::istringstream in(args);
@@ -92,24 +89,6 @@ Run run(const std::string& args, const std::string& log_prefix) {
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -WTERMSIG(raw), slurp(c.err)};
 }
 
-// A small corpus of pseudo-random words (deterministic), as in test_char_rnn.
-std::string make_corpus(const std::string& path, std::size_t chars) {
-  Generator g(7);
-  const char* words[] = {"to", "be", "or", "not", "the", "king", "queen", "ROMEO:", "shall", "love", "\n"};
-  std::string text;
-  while (text.size() < chars) text += std::string(words[g.randint(0, 11)]) + " ";
-  std::ofstream(path) << text;
-  return path;
-}
-
-struct TempDir {
-  std::string path = fs::temp_directory_path() / ("xgrad_reliability_" + std::to_string(::getpid()) + "_" +
-                                                  std::to_string(counter++));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  static inline int counter = 0;
-};
-
 /// The train_loss and val_loss columns of log.csv, one "train,val" string per step (as printed:
 /// the bitwise comparison of the run's state is the checkpoint's, below).
 std::vector<std::string> loss_curve(const std::string& log_csv) {
@@ -162,7 +141,7 @@ const std::string kSmall = "--hidden 16 --embed 8 --layers 2 --dropout 0.1 --seq
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(training_is_bitwise_deterministic_across_runs) {
-  TempDir dir;
+  TempDir dir("xgrad_reliability");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
   const std::string args = "train --data " + data + " " + kSmall + " --threads 1 --steps 60 --eval-every 20 --seed 11 --out ";
   for (const char* name : {"a", "b"}) {
@@ -183,7 +162,7 @@ BOOST_AUTO_TEST_CASE(training_is_bitwise_deterministic_across_runs) {
 }
 
 BOOST_AUTO_TEST_CASE(training_is_bitwise_identical_with_1_and_2_blas_threads) {
-  TempDir dir;
+  TempDir dir("xgrad_reliability");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
   // Big enough that the input projection (seq·batch × embed × hidden = 1024 × 64 × 256 MACs) and
   // its weight gradient pass xgrad's threading cut-off (2^23 MACs) and really run on 2 threads.
@@ -206,7 +185,7 @@ BOOST_AUTO_TEST_CASE(training_is_bitwise_identical_with_1_and_2_blas_threads) {
 }
 
 BOOST_AUTO_TEST_CASE(sigkill_after_a_checkpoint_then_resume_matches_an_uninterrupted_run) {
-  TempDir dir;
+  TempDir dir("xgrad_reliability");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 30000);
   const std::int64_t steps = 400, every = 10;
   // 30000 chars, 90 % train, 4 streams of 8: 843 windows per pass, so no pass ends at a checkpoint
@@ -251,7 +230,7 @@ BOOST_AUTO_TEST_CASE(resume_from_a_checkpoint_at_the_end_of_a_pass_over_the_data
   // A checkpoint taken right after the last window of a pass stores data_position == the number
   // of windows per pass; resuming must accept it and wrap (resetting the hidden state) exactly
   // as the uninterrupted run does.
-  TempDir dir;
+  TempDir dir("xgrad_reliability");
   // 500 chars, 90 % train = 450 tokens, 4 streams of 112, seq 8: (112 − 1) / 8 = 13 windows per pass.
   const std::string data = make_corpus(dir.path + "/corpus.txt", 500);
   const std::string text = slurp(data).substr(0, 500);
@@ -268,7 +247,7 @@ BOOST_AUTO_TEST_CASE(resume_from_a_checkpoint_at_the_end_of_a_pass_over_the_data
 }
 
 BOOST_AUTO_TEST_CASE(sigint_saves_a_checkpoint_and_exits_0) {
-  TempDir dir;
+  TempDir dir("xgrad_reliability");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
   const std::string base = "train --data " + data + " " + kSmall + " --threads 1 --eval-every 7 --seed 8 --out " +
                            dir.path + "/run";
