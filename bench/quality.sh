@@ -264,8 +264,8 @@ section = f"""<!-- quality:begin -->
 Reading: the train losses agree within 1e-4 (step 1: {abs(diffs[0]):.0e}) up to step {first_1e4 - 1}, then drift apart
 (first |Δ| > 1e-3 at step {first_1e3}) as training amplifies rounding differences — both runs follow the same
 trajectory up to roundoff, not one with a bias: the mean signed Δ over the last {tail} steps is {tail_mean:+.5f}
-(naive standard error {tail_se:.5f}). The wall times come from two sequential runs on a shared, loaded machine;
-per-step throughput is within a few percent, so "less wall time" is decided by load and evaluation cost.
+(naive standard error {tail_se:.5f}). The wall times come from two sequential runs on a shared machine (load
+averages above); compare the per-step times in the table rather than absolute seconds across sessions.
 
 Thread note: chars/s over 20 training steps (median moving average; timing only, run right after the
 main runs, one after the other) with 1 or 2 OpenBLAS threads; PyTorch keeps `torch.set_num_threads(2)` for its
