@@ -125,12 +125,15 @@ void Progress::update(std::int64_t step, double train_loss, double val_loss, dou
                   format_duration(eta).c_str());
     std::fputs(text, stderr);
     std::fflush(stderr);
-  } else if (last_plain_ < 0 || step - last_plain_ >= std::max<std::int64_t>(1, total_ / 20) || std::isfinite(val_loss)) {
+  } else if (last_plain_ < 0 || std::isfinite(val_loss) ||
+             (total_ > 0 ? step - last_plain_ >= std::max<std::int64_t>(1, total_ / 20)
+                         : elapsed_s - last_plain_seconds_ >= 15)) {  // a line every 5 % (or 15 s with --minutes)
     std::snprintf(text, sizeof text, "step %lld/%s  train %.3f  val %s  %.1fk chars/s  elapsed %s  ETA %s\n",
                   static_cast<long long>(step), total.c_str(), train_loss, val, chars_per_s / 1000,
                   format_duration(elapsed_s).c_str(), format_duration(eta).c_str());
     std::fputs(text, stderr);
     last_plain_ = step;
+    last_plain_seconds_ = elapsed_s;
   }
 }
 

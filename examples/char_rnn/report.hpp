@@ -32,6 +32,7 @@ class Progress {
   double minutes_;
   bool tty_;
   std::int64_t last_plain_ = -1;
+  double last_plain_seconds_ = 0;
 };
 
 std::string format_duration(double seconds);
