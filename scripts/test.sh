@@ -4,6 +4,8 @@
 #   scripts/test.sh --sanitize  ASan+UBSan build in build-sanitize/
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Installs what is missing (a no-op on a set-up machine), so this one command works on a fresh one.
+bash scripts/setup.sh
 
 build_dir=build
 extra=()
