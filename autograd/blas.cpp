@@ -38,6 +38,46 @@ void call_blas(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k,
               static_cast<blasint>(k), 1.0, a, ld(lda), b, ld(ldb), beta, c, ld(ldc));
 }
 
+void call_gemv(bool trans, std::int64_t rows, std::int64_t cols, const float* a, std::int64_t lda, const float* x,
+               std::int64_t incx, float* y, std::int64_t incy) {
+  cblas_sgemv(CblasRowMajor, flag(trans), static_cast<blasint>(rows), static_cast<blasint>(cols), 1.0f, a, ld(lda), x,
+              static_cast<blasint>(incx), 1.0f, y, static_cast<blasint>(incy));
+}
+void call_gemv(bool trans, std::int64_t rows, std::int64_t cols, const double* a, std::int64_t lda, const double* x,
+               std::int64_t incx, double* y, std::int64_t incy) {
+  cblas_dgemv(CblasRowMajor, flag(trans), static_cast<blasint>(rows), static_cast<blasint>(cols), 1.0, a, ld(lda), x,
+              static_cast<blasint>(incx), 1.0, y, static_cast<blasint>(incy));
+}
+
+// A product with one output row or column (batch 1 in a recurrent step) is a matrix-vector
+// product. OpenBLAS 0.3.21's gemm does not forward those to gemv: it packs the whole matrix on
+// every call (two thirds of a batch-1 RNN step went to packing). gemv streams the matrix once.
+// beta is applied here (C is a strided vector) so gemv always accumulates with beta = 1; beta = 0
+// writes zeros first, so stale NaNs in C never leak through.
+template <typename T>
+bool try_gemv(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
+              const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  if (m != 1 && n != 1) return false;
+  const std::int64_t len = m == 1 ? n : m, stride = m == 1 ? 1 : ldc;
+  for (std::int64_t i = 0; i < len; ++i) c[i * stride] = beta == T(0) ? T(0) : beta * c[i * stride];
+  if (m == 1) {
+    // c (1×n) = x · op(B) with x = row 0 of op(A): y = op(B)ᵀ x.
+    const std::int64_t incx = ta ? lda : 1;
+    if (tb)
+      call_gemv(false, n, k, b, ldb, a, incx, c, 1);  // B stored n×k
+    else
+      call_gemv(true, k, n, b, ldb, a, incx, c, 1);  // B stored k×n
+  } else {
+    // c (m×1) = op(A) · x with x = column 0 of op(B).
+    const std::int64_t incx = tb ? 1 : ldb;
+    if (ta)
+      call_gemv(true, k, m, a, lda, b, incx, c, ldc);  // A stored k×m
+    else
+      call_gemv(false, m, k, a, lda, b, incx, c, ldc);  // A stored m×k
+  }
+  return true;
+}
+
 // One helper thread that runs the second half of a split product while the caller runs the first.
 class Helper {
  public:
@@ -127,12 +167,14 @@ void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
           std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
   if (handle_degenerate(m, n, k, beta, c, ldc)) return;
+  if (try_gemv(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc)) return;
   split_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const double* a,
           std::int64_t lda, const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
   if (handle_degenerate(m, n, k, beta, c, ldc)) return;
+  if (try_gemv(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc)) return;
   split_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 

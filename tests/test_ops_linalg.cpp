@@ -1,6 +1,9 @@
 #define BOOST_TEST_MODULE ops_linalg
 #include "test_helpers.hpp"
 
+#include "autograd/blas.hpp"
+
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -126,6 +129,51 @@ BOOST_AUTO_TEST_CASE(matmul_matches_naive_loop) {
       }
     }
   }
+}
+
+// detail::gemm against a naive loop on raw, padded buffers: every transpose combination, beta 0
+// (C prefilled with NaN, which must not leak through), 1 and 0.5, and the one-row / one-column
+// shapes that take the gemv route, plus shapes large enough to be split in two.
+template <typename T>
+void check_raw_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, T beta, double tol) {
+  const std::int64_t pad = 3;
+  const std::int64_t a_rows = ta ? k : m, a_cols = ta ? m : k, b_rows = tb ? n : k, b_cols = tb ? k : n;
+  const std::int64_t lda = a_cols + pad, ldb = b_cols + pad, ldc = n + pad;
+  Generator g(static_cast<std::uint64_t>(m * 131 + n * 17 + k));
+  auto fill = [&g](std::int64_t count) {
+    const auto v = uniform({count}, -1.0, 1.0, g, kFloat64).to_vector();
+    return std::vector<T>(v.begin(), v.end());
+  };
+  const std::vector<T> a = fill(a_rows * lda), b = fill(b_rows * ldb);
+  std::vector<T> c = beta == T(0) ? std::vector<T>(m * ldc, std::nan("")) : fill(m * ldc);
+  const std::vector<T> c_before = c;
+  xg::detail::gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < ldc; ++j) {
+      if (j >= n) {  // padding between rows is never written
+        BOOST_TEST((std::isnan(c[i * ldc + j]) ? std::isnan(c_before[i * ldc + j]) : c[i * ldc + j] == c_before[i * ldc + j]));
+        continue;
+      }
+      double acc = beta == T(0) ? 0.0 : static_cast<double>(beta) * c_before[i * ldc + j];
+      for (std::int64_t p = 0; p < k; ++p)
+        acc += static_cast<double>(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+      BOOST_TEST(std::abs(c[i * ldc + j] - acc) <= tol * (1 + std::abs(acc)),
+                 "C[" << i << "," << j << "] = " << c[i * ldc + j] << ", expected " << acc);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(raw_gemm_matches_naive_loop) {
+  const std::vector<std::array<std::int64_t, 3>> sizes = {{1, 7, 5},   {6, 1, 5},   {1, 1, 9},     {1, 300, 200},
+                                                          {250, 1, 40}, {4, 3, 2}, {130, 257, 260}};
+  for (const auto& [m, n, k] : sizes)
+    for (int ta = 0; ta < 2; ++ta)
+      for (int tb = 0; tb < 2; ++tb)
+        for (double beta : {0.0, 1.0, 0.5}) {
+          BOOST_TEST_CONTEXT(m << "x" << n << "x" << k << " ta " << ta << " tb " << tb << " beta " << beta) {
+            check_raw_gemm<float>(ta, tb, m, n, k, static_cast<float>(beta), 1e-5);
+            check_raw_gemm<double>(ta, tb, m, n, k, beta, 1e-12);
+          }
+        }
 }
 
 BOOST_AUTO_TEST_CASE(matmul_batched_backward_matches_naive_loop) {
