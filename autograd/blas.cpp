@@ -3,12 +3,8 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <thread>
 
-#include "autograd/backend.hpp"
+#include "autograd/parallel.hpp"
 
 namespace xg::detail {
 namespace {
@@ -49,6 +45,30 @@ void call_gemv(bool trans, std::int64_t rows, std::int64_t cols, const double* a
               static_cast<blasint>(incx), 1.0, y, static_cast<blasint>(incy));
 }
 
+// y += op(M)·x, M row-major rows×cols. Products of at least kSplitGemvMacs are cut in two along
+// the output (at a multiple of 16) and the halves run on two threads: at batch 1 a recurrent
+// step is bound by reading the weight matrix, and two cores each keeping half of it in their own
+// L2 cache read it about twice as fast. As for gemm, the cut depends on the shape alone.
+constexpr double kSplitGemvMacs = 1 << 17;
+
+template <typename T>
+void split_gemv(bool trans, std::int64_t rows, std::int64_t cols, const T* mat, std::int64_t ld, const T* x,
+                std::int64_t incx, T* y, std::int64_t incy) {
+  const std::int64_t out = trans ? cols : rows;
+  if (static_cast<double>(rows) * static_cast<double>(cols) < kSplitGemvMacs || out < 64) {
+    call_gemv(trans, rows, cols, mat, ld, x, incx, y, incy);
+    return;
+  }
+  const std::int64_t cut = (out / 2 + 15) / 16 * 16;
+  run_two_halves([&](int half) {
+    const std::int64_t begin = half == 0 ? 0 : cut, end = half == 0 ? cut : out;
+    if (trans)
+      call_gemv(true, rows, end - begin, mat + begin, ld, x, incx, y + begin * incy, incy);
+    else
+      call_gemv(false, end - begin, cols, mat + begin * ld, ld, x, incx, y + begin * incy, incy);
+  });
+}
+
 // A product with one output row or column (batch 1 in a recurrent step) is a matrix-vector
 // product. OpenBLAS 0.3.21's gemm does not forward those to gemv: it packs the whole matrix on
 // every call (two thirds of a batch-1 RNN step went to packing). gemv streams the matrix once.
@@ -64,79 +84,32 @@ bool try_gemv(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, 
     // c (1×n) = x · op(B) with x = row 0 of op(A): y = op(B)ᵀ x.
     const std::int64_t incx = ta ? lda : 1;
     if (tb)
-      call_gemv(false, n, k, b, ldb, a, incx, c, 1);  // B stored n×k
+      split_gemv(false, n, k, b, ldb, a, incx, c, std::int64_t{1});  // B stored n×k
     else
-      call_gemv(true, k, n, b, ldb, a, incx, c, 1);  // B stored k×n
+      split_gemv(true, k, n, b, ldb, a, incx, c, std::int64_t{1});  // B stored k×n
   } else {
     // c (m×1) = op(A) · x with x = column 0 of op(B).
     const std::int64_t incx = tb ? 1 : ldb;
     if (ta)
-      call_gemv(true, k, m, a, lda, b, incx, c, ldc);  // A stored k×m
+      split_gemv(true, k, m, a, lda, b, incx, c, ldc);  // A stored k×m
     else
-      call_gemv(false, m, k, a, lda, b, incx, c, ldc);  // A stored m×k
+      split_gemv(false, m, k, a, lda, b, incx, c, ldc);  // A stored m×k
   }
   return true;
 }
 
-// One helper thread that runs the second half of a split product while the caller runs the first.
-class Helper {
- public:
-  static Helper& instance() {
-    static Helper helper;
-    return helper;
-  }
-  void start(std::function<void()> job) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    job_ = std::move(job);
-    done_ = false;
-    wake_.notify_one();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    finished_.wait(lock, [this] { return done_; });
-  }
-  ~Helper() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-      wake_.notify_one();
-    }
-    thread_.join();
-  }
+// Products of at least kSplitMacs multiply-adds are cut in two along the longer of m and n (at a
+// multiple of 16), and the halves run on two threads (run_two_halves). The cut depends only on
+// the shape, so every element is computed by the same kernel calls whatever the thread count:
+// bitwise-identical results with 1 or 2 threads (letting OpenBLAS thread a product partitions it
+// by thread count, and the results differ in the last bit). The threshold is low enough to cut a
+// recurrent step's (32×256)·(256×256) product: the helper thread is handed work in well under a
+// microsecond (parallel.cpp), and such a product takes ~30 µs.
+constexpr double kSplitMacs = 1 << 20;
 
- private:
-  Helper() : thread_([this] { loop(); }) {}
-  void loop() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [this] { return stop_ || job_; });
-      if (stop_) return;
-      auto job = std::move(job_);
-      job_ = nullptr;
-      lock.unlock();
-      job();
-      lock.lock();
-      done_ = true;
-      finished_.notify_one();
-    }
-  }
-  std::mutex mutex_;
-  std::condition_variable wake_, finished_;
-  std::function<void()> job_;
-  bool done_ = true, stop_ = false;
-  std::thread thread_;
-};
-
-// Products of at least 2²³ multiply-adds are cut in two along the longer of m and n (at a
-// multiple of 16): the two halves run in parallel when two threads are allowed, one after the
-// other otherwise. The cut depends only on the shape, so every element is computed by the same
-// kernel calls whatever the thread count: bitwise-identical results with 1 or 2 threads (letting
-// OpenBLAS thread a product partitions it by thread count, and the results differ in the last
-// bit). Smaller products stay whole: waking a thread costs more than it saves there.
 template <typename T>
 void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
                 const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
-  constexpr double kSplitMacs = 1 << 23;
   const bool big = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kSplitMacs;
   if (!big || std::max(m, n) < 32) {
     call_blas(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
@@ -145,21 +118,13 @@ void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k
   const bool by_rows = m >= n;
   const std::int64_t extent = by_rows ? m : n;
   const std::int64_t cut = (extent / 2 + 15) / 16 * 16;
-  auto part = [=](std::int64_t begin, std::int64_t end) {
+  run_two_halves([&](int half) {
+    const std::int64_t begin = half == 0 ? 0 : cut, end = half == 0 ? cut : extent;
     if (by_rows)
       call_blas(ta, tb, end - begin, n, k, ta ? a + begin : a + begin * lda, lda, b, ldb, beta, c + begin * ldc, ldc);
     else
       call_blas(ta, tb, m, end - begin, k, a, lda, tb ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc);
-  };
-  if (get_num_threads() >= 2) {
-    Helper& helper = Helper::instance();
-    helper.start([&part, cut, extent] { part(cut, extent); });
-    part(0, cut);
-    helper.wait();
-  } else {
-    part(0, cut);
-    part(cut, extent);
-  }
+  });
 }
 
 }  // namespace

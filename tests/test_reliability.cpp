@@ -164,24 +164,29 @@ BOOST_AUTO_TEST_CASE(training_is_bitwise_deterministic_across_runs) {
 BOOST_AUTO_TEST_CASE(training_is_bitwise_identical_with_1_and_2_blas_threads) {
   TempDir dir("xgrad_reliability");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
-  // Big enough that the input projection (seq·batch × embed × hidden = 1024 × 64 × 256 MACs) and
-  // its weight gradient pass xgrad's threading cut-off (2^23 MACs) and really run on 2 threads.
-  // OpenBLAS 0.3.21's sgemm rounds differently for each way it splits C between threads (dgemm
-  // does not), so this holds only if xgrad splits large products itself, the same way whatever
-  // the thread count.
-  const std::string args = "train --data " + data +
-                           " --hidden 256 --embed 64 --layers 1 --seq 64 --batch 16 --lr 0.003 --steps 6 "
-                           "--eval-every 3 --seed 5 --out ";
-  Run one = run(args + dir.path + "/t1 --threads 1", dir.path + "/t1");
-  BOOST_TEST_REQUIRE(one.status == 0, one.err);
-  Run two = run(args + dir.path + "/t2 --threads 2", dir.path + "/t2");
-  BOOST_TEST_REQUIRE(two.status == 0, two.err);
-  BOOST_TEST(one.err.find(", 1 BLAS thread,") != std::string::npos, one.err);
-  BOOST_TEST(two.err.find(", 2 BLAS threads,") != std::string::npos, two.err);
-  const auto a = loss_curve(dir.path + "/t1/log.csv"), b = loss_curve(dir.path + "/t2/log.csv");
-  BOOST_TEST(a.size() == 6u);
-  BOOST_TEST(a == b, boost::test_tools::per_element());
-  check_same_checkpoint(dir.path + "/t1/last.safetensors", dir.path + "/t2/last.safetensors");
+  // Two configurations whose products pass xgrad's threading cut-offs (blas.cpp) and really run
+  // on 2 threads: batch 16 (the per-step (16×256)·(256×256) recurrence, 2^20 MACs, the input
+  // projection and the weight gradients are cut in two) and batch 1 (the per-step matrix-vector
+  // products with a 384×384 weight, ≥ 2^17 MACs, are cut in two). OpenBLAS 0.3.21's sgemm rounds
+  // differently for each way it splits C between threads (dgemm does not), so this holds only if
+  // xgrad splits products itself, the same way whatever the thread count.
+  for (const std::string config : {"--hidden 256 --batch 16", "--hidden 384 --batch 1"}) {
+    BOOST_TEST_CONTEXT(config) {
+      const std::string args = "train --data " + data + " " + config +
+                               " --embed 64 --layers 1 --seq 64 --lr 0.003 --steps 6 --eval-every 3 --seed 5 --out ";
+      const std::string tag = config.substr(9, 3);
+      Run one = run(args + dir.path + "/t1" + tag + " --threads 1", dir.path + "/t1" + tag);
+      BOOST_TEST_REQUIRE(one.status == 0, one.err);
+      Run two = run(args + dir.path + "/t2" + tag + " --threads 2", dir.path + "/t2" + tag);
+      BOOST_TEST_REQUIRE(two.status == 0, two.err);
+      BOOST_TEST(one.err.find(", 1 BLAS thread,") != std::string::npos, one.err);
+      BOOST_TEST(two.err.find(", 2 BLAS threads,") != std::string::npos, two.err);
+      const auto a = loss_curve(dir.path + "/t1" + tag + "/log.csv"), b = loss_curve(dir.path + "/t2" + tag + "/log.csv");
+      BOOST_TEST(a.size() == 6u);
+      BOOST_TEST(a == b, boost::test_tools::per_element());
+      check_same_checkpoint(dir.path + "/t1" + tag + "/last.safetensors", dir.path + "/t2" + tag + "/last.safetensors");
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(sigkill_after_a_checkpoint_then_resume_matches_an_uninterrupted_run) {
