@@ -103,9 +103,9 @@ bool try_gemv(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, 
 // the shape, so every element is computed by the same kernel calls whatever the thread count:
 // bitwise-identical results with 1 or 2 threads (letting OpenBLAS thread a product partitions it
 // by thread count, and the results differ in the last bit). The threshold is low enough to cut a
-// recurrent step's (32×256)·(256×256) product: the helper thread is handed work in well under a
-// microsecond (parallel.cpp), and such a product takes ~30 µs.
-constexpr double kSplitMacs = 1 << 20;
+// recurrent step's (32×128)·(128×128) product (~8 µs): the helper thread is handed work in well
+// under a microsecond (parallel.cpp). Measured at batch 32, H = 128: 2^19 beat 2^20 and 2^18.
+constexpr double kSplitMacs = 1 << 19;
 
 template <typename T>
 void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,

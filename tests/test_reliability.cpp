@@ -165,7 +165,7 @@ BOOST_AUTO_TEST_CASE(training_is_bitwise_identical_with_1_and_2_blas_threads) {
   TempDir dir("xgrad_reliability");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
   // Two configurations whose products pass xgrad's threading cut-offs (blas.cpp) and really run
-  // on 2 threads: batch 16 (the per-step (16×256)·(256×256) recurrence, 2^20 MACs, the input
+  // on 2 threads: batch 16 (the per-step (16×256)·(256×256) recurrence, 2^20 MACs ≥ 2^19, the input
   // projection and the weight gradients are cut in two) and batch 1 (the per-step matrix-vector
   // products with a 384×384 weight, ≥ 2^17 MACs, are cut in two). OpenBLAS 0.3.21's sgemm rounds
   // differently for each way it splits C between threads (dgemm does not), so this holds only if
