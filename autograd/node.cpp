@@ -85,10 +85,12 @@ static void check_finite(const Tensor& t, const char* op, const char* phase, con
                              " (anomaly detection)");
 }
 
-void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward) {
+static void record_inputs(Tensor& output, const char* name, const Tensor* first, const Tensor* last,
+                          Node::BackwardFn backward) {
   auto node = std::make_shared<Node>(name, output.shape(), output.dtype());
-  node->next.reserve(inputs.size());
-  for (const Tensor& in : inputs) {
+  node->next.reserve(static_cast<std::size_t>(last - first));
+  for (const Tensor* it = first; it != last; ++it) {
+    const Tensor& in = *it;
     if (!in.defined() || !in.requires_grad()) {
       node->next.push_back(nullptr);
     } else if (in.grad_fn()) {
@@ -101,6 +103,14 @@ void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs,
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
   if (is_anomaly_enabled()) check_finite(output, name, "forward", "");
+}
+
+void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward) {
+  record_inputs(output, name, inputs.data(), inputs.data() + inputs.size(), std::move(backward));
+}
+
+void record(Tensor& output, const char* name, std::initializer_list<Tensor> inputs, Node::BackwardFn backward) {
+  record_inputs(output, name, inputs.begin(), inputs.end(), std::move(backward));
 }
 
 void accumulate_grad(Tensor& into, const Tensor& grad, const char* op) {

@@ -53,6 +53,8 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 /// Attaches a backward node to `output`. The closure must capture only what backward needs,
 /// as detached tensors (capturing a graph-attached tensor would keep its graph alive).
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward);
+/// The same for a braced list of inputs, `record(out, "add", {a, b}, ...)`, without building a vector.
+void record(Tensor& output, const char* name, std::initializer_list<Tensor> inputs, Node::BackwardFn backward);
 
 /// Accumulates `grad` into `into` (undefined `into` takes `grad`), checking the shapes agree
 /// and naming both and the op otherwise.

@@ -53,8 +53,8 @@ Tensor broadcast_binary(const char* op, const Tensor& a, const Tensor& b, F f) {
   detail::check_floating(op, b, "second operand");
   detail::check_same_dtype(op, a, b);
   const bool same = a.shape() == b.shape();
-  const Shape out_shape = same ? a.shape() : broadcast_shapes(op, a.shape(), b.shape());
-  Tensor out = empty(out_shape, a.dtype());
+  Tensor out = same ? empty(a.shape(), a.dtype()) : empty(broadcast_shapes(op, a.shape(), b.shape()), a.dtype());
+  const Shape& out_shape = out.shape();
   dispatch_floating(op, a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* pa = a.data<T>();
