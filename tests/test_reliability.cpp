@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "autograd/blas.hpp"
 #include "examples/char_rnn/model.hpp"
 
 using namespace xg;
@@ -187,6 +189,44 @@ BOOST_AUTO_TEST_CASE(training_is_bitwise_identical_with_1_and_2_blas_threads) {
       check_same_checkpoint(dir.path + "/t1" + tag + "/last.safetensors", dir.path + "/t2" + tag + "/last.safetensors");
     }
   }
+}
+
+namespace {
+// Sets xgrad's thread count for a scope.
+struct ScopedThreads {
+  explicit ScopedThreads(int n) : saved(get_num_threads()) { set_num_threads(n); }
+  ~ScopedThreads() { set_num_threads(saved); }
+  int saved;
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(split_products_from_two_user_threads_are_correct) {
+  // xgrad has one helper thread; a second user thread that finds it busy must compute both
+  // halves itself. Two threads hammer split gemms (2^19+ MACs) with pauses long enough for the
+  // helper to fall asleep between bursts; every result must equal the single-threaded one.
+  const ScopedThreads two(2);
+  const std::int64_t m = 64, n = 128, k = 96;  // 786k MACs: cut in two
+  std::vector<float> a(m * k), b(k * n);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>((i * 7919) % 97) / 97.0f - 0.5f;
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>((i * 104729) % 89) / 89.0f - 0.5f;
+  std::vector<float> expected(m * n);
+  {
+    const ScopedThreads one(1);
+    xg::detail::gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, expected.data(), n);
+  }
+  std::atomic<int> mismatches{0};
+  auto user = [&] {
+    std::vector<float> c(m * n);
+    for (int iter = 0; iter < 300; ++iter) {
+      xg::detail::gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+      if (std::memcmp(c.data(), expected.data(), c.size() * sizeof(float)) != 0) ++mismatches;
+      if (iter % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  std::thread t1(user), t2(user);
+  t1.join();
+  t2.join();
+  BOOST_TEST(mismatches.load() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(sigkill_after_a_checkpoint_then_resume_matches_an_uninterrupted_run) {
