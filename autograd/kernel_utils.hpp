@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/parallel.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg::detail {
@@ -62,7 +63,9 @@ Tensor map_floating(const char* op, const Tensor& x, F&& f) {
     const T* in = x.data<T>();
     T* o = out.data<T>();
     const std::int64_t n = x.numel();
-    for (std::int64_t i = 0; i < n; ++i) o[i] = f(in[i]);
+    parallel_range(n, kParallelElements, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) o[i] = f(in[i]);
+    });
   });
   return out;
 }
@@ -77,7 +80,9 @@ Tensor zip_floating(const char* op, const Tensor& a, const Tensor& b, F&& f) {
     const T* pb = b.data<T>();
     T* o = out.data<T>();
     const std::int64_t n = a.numel();
-    for (std::int64_t i = 0; i < n; ++i) o[i] = f(pa[i], pb[i]);
+    parallel_range(n, kParallelElements, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) o[i] = f(pa[i], pb[i]);
+    });
   });
   return out;
 }
@@ -93,7 +98,9 @@ Tensor zip3_floating(const char* op, const Tensor& a, const Tensor& b, const Ten
     const T* pc = c.data<T>();
     T* o = out.data<T>();
     const std::int64_t n = a.numel();
-    for (std::int64_t i = 0; i < n; ++i) o[i] = f(pa[i], pb[i], pc[i]);
+    parallel_range(n, kParallelElements, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) o[i] = f(pa[i], pb[i], pc[i]);
+    });
   });
   return out;
 }

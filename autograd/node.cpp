@@ -129,8 +129,9 @@ void accumulate_grad(Tensor& into, const Tensor& grad, const char* op) {
       using T = decltype(tag);
       T* dst = into.data<T>();
       const T* src = grad.data<T>();
-      const std::int64_t n = into.numel();
-      for (std::int64_t i = 0; i < n; ++i) dst[i] += src[i];
+      detail::parallel_range(into.numel(), detail::kParallelElements, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) dst[i] += src[i];
+      });
     });
     return;
   }

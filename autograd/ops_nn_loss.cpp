@@ -9,9 +9,14 @@
 #include "autograd/kernel_utils.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_nn.hpp"
+#include "autograd/simd.hpp"
 
 namespace xg {
 using detail::dispatch_floating;
+using detail::kParallelElements;
+using detail::kParallelTranscendental;
+using detail::parallel_range;
+using detail::simd_map_serial;
 
 namespace {
 
@@ -107,34 +112,43 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
     const T* x = input.data<T>();
     const T* w = weight.defined() ? weight.data<T>() : nullptr;
     for (std::int64_t c = 0; c < C; ++c) weight_total += w ? w[c] : 1.0;
-    std::vector<T> scratch(grad ? 0 : static_cast<std::size_t>(C));
-    for (std::int64_t i = 0; i < ne; ++i) {
-      const std::int64_t base = l.lane_base(i);
-      const T* xr = x + base;
-      // Without grad the exponentials go to a contiguous scratch row instead of probs.
-      T* er = grad ? probs.data<T>() + base : scratch.data();
-      const std::int64_t es = grad ? s : 1;
-      T m = -std::numeric_limits<T>::infinity();
-      for (std::int64_t c = 0; c < C; ++c) m = std::max(m, xr[c * s]);
-      T sum = 0;
-      for (std::int64_t c = 0; c < C; ++c) sum += (er[c * es] = std::exp(xr[c * s] - m));
-      const T lse = m + std::log(sum);
-      if (grad) {
-        const T inv = T(1) / sum;
-        for (std::int64_t c = 0; c < C; ++c) er[c * es] *= inv;
+    for (std::int64_t i = 0; i < ne; ++i)
+      if (t[i] != options.ignore_index) denominator += w ? w[t[i]] : 1.0;
+    // Rows are independent: two threads take half of them each for large inputs.
+    parallel_range(ne, std::max<std::int64_t>(1, kParallelTranscendental / std::max<std::int64_t>(C, 1)),
+                   [&](std::int64_t first, std::int64_t last) {
+      std::vector<T> scratch(grad ? 0 : static_cast<std::size_t>(C));
+      for (std::int64_t i = first; i < last; ++i) {
+        const std::int64_t base = l.lane_base(i);
+        const T* xr = x + base;
+        // Without grad the exponentials go to a contiguous scratch row instead of probs.
+        T* er = grad ? probs.data<T>() + base : scratch.data();
+        const std::int64_t es = grad ? s : 1;
+        T m = -std::numeric_limits<T>::infinity();
+        for (std::int64_t c = 0; c < C; ++c) m = std::max(m, xr[c * s]);
+        if (s == 1 && es == 1)  // classes contiguous (the usual (N, C) input): vectorised exp
+          simd_map_serial(xr, er, C, [m](const auto& v) { return xsimd::exp(v - std::decay_t<decltype(v)>(m)); });
+        else
+          for (std::int64_t c = 0; c < C; ++c) er[c * es] = std::exp(xr[c * s] - m);
+        T sum = 0;
+        for (std::int64_t c = 0; c < C; ++c) sum += er[c * es];
+        const T lse = m + std::log(sum);
+        if (grad) {
+          const T inv = T(1) / sum;
+          for (std::int64_t c = 0; c < C; ++c) er[c * es] *= inv;
+        }
+        if (t[i] == options.ignore_index) continue;
+        const double wt = w ? w[t[i]] : 1.0;
+        double loss = -wt * static_cast<double>(xr[t[i] * s] - lse);
+        if (eps > 0) {
+          // −Σ_c w_c log p_c, mixed in with weight ε/C (PyTorch's label smoothing with class weights)
+          double smooth = 0;
+          for (std::int64_t c = 0; c < C; ++c) smooth -= (w ? w[c] : 1.0) * static_cast<double>(xr[c * s] - lse);
+          loss = (1 - eps) * loss + eps / static_cast<double>(C) * smooth;
+        }
+        losses[static_cast<std::size_t>(i)] = loss;
       }
-      if (t[i] == options.ignore_index) continue;
-      const double wt = w ? w[t[i]] : 1.0;
-      denominator += wt;
-      double loss = -wt * static_cast<double>(xr[t[i] * s] - lse);
-      if (eps > 0) {
-        // −Σ_c w_c log p_c, mixed in with weight ε/C (PyTorch's label smoothing with class weights)
-        double smooth = 0;
-        for (std::int64_t c = 0; c < C; ++c) smooth -= (w ? w[c] : 1.0) * static_cast<double>(xr[c * s] - lse);
-        loss = (1 - eps) * loss + eps / static_cast<double>(C) * smooth;
-      }
-      losses[static_cast<std::size_t>(i)] = loss;
-    }
+    });
     out = reduce_loss<T>(losses, target.shape(), options.reduction, denominator, input.dtype());
   });
 
@@ -153,20 +167,23 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
                T* d = dx.data<T>();
                const std::int64_t C = l.classes, s = l.inner;
                const T smooth = static_cast<T>(eps / static_cast<double>(C));
-               for (std::int64_t i = 0; i < l.elements(); ++i) {
-                 const std::int64_t base = l.lane_base(i);
-                 if (t[i] == ignore) {
-                   for (std::int64_t c = 0; c < C; ++c) d[base + c * s] = 0;
-                   continue;
+               parallel_range(l.elements(), std::max<std::int64_t>(1, kParallelElements / std::max<std::int64_t>(C, 1)),
+                              [&](std::int64_t first, std::int64_t last) {
+                 for (std::int64_t i = first; i < last; ++i) {
+                   const std::int64_t base = l.lane_base(i);
+                   if (t[i] == ignore) {
+                     for (std::int64_t c = 0; c < C; ++c) d[base + c * s] = 0;
+                     continue;
+                   }
+                   const T scale = element_scale<T>(g, i, reduction, denominator);
+                   const T wt = w ? w[t[i]] : T(1);
+                   const T hard = static_cast<T>(1 - eps) * wt;
+                   const T mass = hard + smooth * static_cast<T>(weight_total);
+                   for (std::int64_t c = 0; c < C; ++c)
+                     d[base + c * s] = scale * (p[base + c * s] * mass - smooth * (w ? w[c] : T(1)));
+                   d[base + t[i] * s] -= scale * hard;
                  }
-                 const T scale = element_scale<T>(g, i, reduction, denominator);
-                 const T wt = w ? w[t[i]] : T(1);
-                 const T hard = static_cast<T>(1 - eps) * wt;
-                 const T mass = hard + smooth * static_cast<T>(weight_total);
-                 for (std::int64_t c = 0; c < C; ++c)
-                   d[base + c * s] = scale * (p[base + c * s] * mass - smooth * (w ? w[c] : T(1)));
-                 d[base + t[i] * s] -= scale * hard;
-               }
+               });
              });
              return one(dx);
            });

@@ -3,6 +3,7 @@
 // into two fixed halves whose boundaries depend on the shape alone, never on the thread count:
 // the halves run on two threads when set_num_threads allows it, one after the other otherwise,
 // and every result is bitwise the same either way.
+#include <cstdint>
 #include <utility>
 
 namespace xg::detail {
@@ -18,5 +19,28 @@ void run_two_halves(Half&& half) {
   using H = std::remove_reference_t<Half>;
   run_two_halves([](void* ctx, int which) { (*static_cast<H*>(ctx))(which); }, &half);
 }
+
+/// Elementwise work over [0, n): body(begin, end) for two halves on two threads when n is at
+/// least min_parallel, one body(0, n) otherwise. The cut is a multiple of 64 elements, so SIMD
+/// loops see the same batches either way; bodies must only write their own range.
+template <typename Body>
+void parallel_range(std::int64_t n, std::int64_t min_parallel, Body&& body) {
+  if (n < min_parallel || n < 128) {
+    body(std::int64_t{0}, n);
+    return;
+  }
+  const std::int64_t cut = (n / 2 + 63) / 64 * 64;
+  run_two_halves([&](int half) {
+    if (half == 0)
+      body(std::int64_t{0}, cut);
+    else
+      body(cut, n);
+  });
+}
+
+/// Sizes from which splitting pays for the hand-off (~1 µs): cheap arithmetic per element, and
+/// transcendental functions (tanh, exp: ~1 ns per element).
+constexpr std::int64_t kParallelElements = 1 << 15;
+constexpr std::int64_t kParallelTranscendental = 1 << 12;
 
 }  // namespace xg::detail

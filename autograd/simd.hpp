@@ -11,11 +11,13 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "autograd/parallel.hpp"
+
 namespace xg::detail {
 
-/// out[i] = f(in[i]) where f maps an xsimd::batch<T> to a batch<T>.
+/// out[i] = f(in[i]) where f maps an xsimd::batch<T> to a batch<T>, on one thread.
 template <typename T, typename F>
-void simd_map(const T* in, T* out, std::int64_t n, F&& f) {
+void simd_map_serial(const T* in, T* out, std::int64_t n, F&& f) {
   using Batch = xsimd::batch<T>;
   constexpr std::int64_t width = static_cast<std::int64_t>(Batch::size);
   std::int64_t i = 0;
@@ -26,6 +28,13 @@ void simd_map(const T* in, T* out, std::int64_t n, F&& f) {
     f(Batch::load_aligned(tail)).store_aligned(tail);
     std::memcpy(out + i, tail, static_cast<std::size_t>(n - i) * sizeof(T));
   }
+}
+
+/// The same, split over two threads for large n (f is meant to be transcendental: tanh, exp...).
+template <typename T, typename F>
+void simd_map(const T* in, T* out, std::int64_t n, F&& f) {
+  parallel_range(n, kParallelTranscendental,
+                 [&](std::int64_t begin, std::int64_t end) { simd_map_serial(in + begin, out + begin, end - begin, f); });
 }
 
 }  // namespace xg::detail

@@ -125,6 +125,34 @@ BENCHMARK_TEMPLATE(BM_Unary, sigmoid_op)->Name("BM_Sigmoid");
 BENCHMARK_TEMPLATE(BM_UnaryForwardBackward, tanh_op)->Name("BM_TanhForwardBackward");
 BENCHMARK_TEMPLATE(BM_UnaryForwardBackward, sigmoid_op)->Name("BM_SigmoidForwardBackward");
 
+// Threading of elementwise kernels: the same op with 1 and 2 threads (Arg = threads). Wall
+// time (UseRealTime), since with 2 threads CPU time counts both cores.
+void BM_TanhThreads(benchmark::State& state) {
+  xg::set_num_threads(static_cast<int>(state.range(0)));
+  xg::Generator g(6);
+  const xg::Tensor x = xg::randn({32, 512}, g);
+  for (auto _ : state) benchmark::DoNotOptimize(xg::tanh(x).raw_data());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 32 * 512);
+  xg::set_num_threads(1);
+}
+BENCHMARK(BM_TanhThreads)->Arg(1)->Arg(2)->UseRealTime();
+
+// The char-RNN loss: (T·B, V) = (3200, 65) logits, forward + backward.
+void BM_CrossEntropyThreads(benchmark::State& state) {
+  xg::set_num_threads(static_cast<int>(state.range(0)));
+  xg::Generator g(7);
+  xg::Tensor logits = xg::randn({3200, 65}, g).requires_grad_();
+  const xg::Tensor target = xg::randint(0, 65, {3200}, g);
+  for (auto _ : state) {
+    xg::cross_entropy(logits, target).backward();
+    benchmark::DoNotOptimize(logits.grad().raw_data());
+    logits.set_grad(xg::Tensor());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 3200 * 65);
+  xg::set_num_threads(1);
+}
+BENCHMARK(BM_CrossEntropyThreads)->Arg(1)->Arg(2)->UseRealTime();
+
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -81,22 +81,26 @@ void Adam::update(std::size_t i, const Tensor& grad) {
   const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   const T eps = static_cast<T>(o.eps_);
   const bool coupled_decay = !decoupled_ && o.weight_decay_ != 0.0;
+  const bool decoupled = decoupled_, maximize = o.maximize_;
+  // Elementwise, so splitting it over two threads cannot change a bit.
   const std::int64_t n = params_[i].numel();
-  for (std::int64_t j = 0; j < n; ++j) {
-    if (decoupled_) p[j] = p[j] * decay;
-    T gj = o.maximize_ ? -g[j] : g[j];
-    if (coupled_decay) gj = std::fma(weight_decay, p[j], gj);
-    m[j] = std::fma(one_minus_b1, gj, m[j] * b1);
-    v[j] = std::fma(one_minus_b2 * gj, gj, v[j] * b2);
-    T second = v[j];
-    if (v_max) {
-      // torch.maximum propagates NaN from either side.
-      if (!std::isnan(v_max[j]) && !(v_max[j] >= second)) v_max[j] = second;
-      second = v_max[j];
+  xg::detail::parallel_range(n, xg::detail::kParallelElements, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t j = begin; j < end; ++j) {
+      if (decoupled) p[j] = p[j] * decay;
+      T gj = maximize ? -g[j] : g[j];
+      if (coupled_decay) gj = std::fma(weight_decay, p[j], gj);
+      m[j] = std::fma(one_minus_b1, gj, m[j] * b1);
+      v[j] = std::fma(one_minus_b2 * gj, gj, v[j] * b2);
+      T second = v[j];
+      if (v_max) {
+        // torch.maximum propagates NaN from either side.
+        if (!std::isnan(v_max[j]) && !(v_max[j] >= second)) v_max[j] = second;
+        second = v_max[j];
+      }
+      const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
+      p[j] = p[j] + neg_step_size * m[j] / denom;
     }
-    const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-    p[j] = p[j] + neg_step_size * m[j] / denom;
-  }
+  });
 }
 
 }  // namespace xg::optim
