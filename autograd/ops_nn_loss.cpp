@@ -15,7 +15,7 @@ namespace xg {
 using detail::dispatch_floating;
 using detail::kParallelElements;
 using detail::kParallelTranscendental;
-using detail::parallel_range;
+using detail::parallel_rows;
 using detail::simd_map_serial;
 
 namespace {
@@ -115,8 +115,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
     for (std::int64_t i = 0; i < ne; ++i)
       if (t[i] != options.ignore_index) denominator += w ? w[t[i]] : 1.0;
     // Rows are independent: two threads take half of them each for large inputs.
-    parallel_range(ne, std::max<std::int64_t>(1, kParallelTranscendental / std::max<std::int64_t>(C, 1)),
-                   [&](std::int64_t first, std::int64_t last) {
+    parallel_rows(ne, C, kParallelTranscendental, [&](std::int64_t first, std::int64_t last) {
       std::vector<T> scratch(grad ? 0 : static_cast<std::size_t>(C));
       for (std::int64_t i = first; i < last; ++i) {
         const std::int64_t base = l.lane_base(i);
@@ -167,8 +166,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
                T* d = dx.data<T>();
                const std::int64_t C = l.classes, s = l.inner;
                const T smooth = static_cast<T>(eps / static_cast<double>(C));
-               parallel_range(l.elements(), std::max<std::int64_t>(1, kParallelElements / std::max<std::int64_t>(C, 1)),
-                              [&](std::int64_t first, std::int64_t last) {
+               parallel_rows(l.elements(), C, kParallelElements, [&](std::int64_t first, std::int64_t last) {
                  for (std::int64_t i = first; i < last; ++i) {
                    const std::int64_t base = l.lane_base(i);
                    if (t[i] == ignore) {

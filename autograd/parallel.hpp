@@ -38,6 +38,23 @@ void parallel_range(std::int64_t n, std::int64_t min_parallel, Body&& body) {
   });
 }
 
+/// Row-wise work: body(first_row, last_row) for the two halves of the rows on two threads when
+/// the rows hold at least min_parallel elements together, one body(0, rows) otherwise.
+template <typename Body>
+void parallel_rows(std::int64_t rows, std::int64_t elements_per_row, std::int64_t min_parallel, Body&& body) {
+  if (rows < 2 || rows * elements_per_row < min_parallel) {
+    body(std::int64_t{0}, rows);
+    return;
+  }
+  const std::int64_t cut = rows / 2;
+  run_two_halves([&](int half) {
+    if (half == 0)
+      body(std::int64_t{0}, cut);
+    else
+      body(cut, rows);
+  });
+}
+
 /// Sizes from which splitting pays for the hand-off (~1 µs): cheap arithmetic per element, and
 /// transcendental functions (tanh, exp: ~1 ns per element).
 constexpr std::int64_t kParallelElements = 1 << 15;
