@@ -22,15 +22,19 @@ Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
   // Large buffers get 64-byte alignment (whole cache lines for BLAS and SIMD). Small ones take
   // malloc's 16 bytes: glibc's memalign path costs more than the op itself on tiny tensors, and
   // every kernel uses unaligned loads anyway.
-  if (bytes <= 1024) {
-    data = std::malloc(bytes == 0 ? 16 : bytes);
+  if (bytes <= kInlineBytes) {
+    data = inline_;
+  } else if (bytes <= 1024) {
+    data = std::malloc(bytes);
   } else {
     data = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
   }
   if (!data) throw std::bad_alloc();
 }
 
-Storage::~Storage() { std::free(data); }
+Storage::~Storage() {
+  if (data != inline_) std::free(data);
+}
 
 Tensor empty(const Shape& shape, Dtype dtype) {
   check_shape_valid("empty", shape);

@@ -11,8 +11,9 @@ namespace xg {
 
 struct Node;
 
-/// A block of raw, 64-byte aligned memory. Tensors share it through shared_ptr
-/// (reshape/view/detach share; every other op allocates).
+/// A block of raw memory: 64-byte aligned above 1 KiB (whole cache lines for BLAS and SIMD), at
+/// least 16-byte aligned below. Tensors share it through shared_ptr (reshape/view/detach share;
+/// every other op allocates).
 struct Storage {
   explicit Storage(std::size_t nbytes);
   ~Storage();
@@ -20,6 +21,12 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
   void* data;
   std::size_t nbytes;
+
+ private:
+  // Tensors of up to kInlineBytes (scalars, losses, small vectors) keep their data inside the
+  // Storage object: one allocation instead of two on the per-op fast path.
+  static constexpr std::size_t kInlineBytes = 64;
+  alignas(16) unsigned char inline_[kInlineBytes];
 };
 
 /// What a Tensor handle points to. Users never touch it directly.
