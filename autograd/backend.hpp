@@ -17,8 +17,9 @@ BackendInfo backend_info();
 /// One line: "OpenBLAS 0.3.21, kernel Haswell (chosen by xgrad: ...), 2 threads, simd avx2+fma".
 std::string backend_summary();
 
-/// Threads for large matrix products (like torch.set_num_threads). Results are bitwise the same
-/// for every thread count: products are split into parts by shape, never by thread count.
+/// Threads for matrix products and large elementwise kernels (like torch.set_num_threads); xgrad
+/// uses at most 2. Results are bitwise the same for every thread count: work is cut into parts
+/// by shape, never by thread count (autograd/parallel.hpp).
 void set_num_threads(int threads);
 int get_num_threads();
 
