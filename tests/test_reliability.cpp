@@ -229,6 +229,35 @@ BOOST_AUTO_TEST_CASE(split_products_from_two_user_threads_are_correct) {
   BOOST_TEST(mismatches.load() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(split_products_work_in_a_forked_child) {
+  // fork() copies only the calling thread: a child that posted half a product to the parent's
+  // helper thread would wait forever, and joining that thread at exit would hang. The child must
+  // compute both halves itself and exit normally (static destructors included).
+  const ScopedThreads two(2);
+  const std::int64_t m = 64, n = 128, k = 96;  // cut in two
+  std::vector<float> a(m * k, 0.25f), b(k * n, -0.5f), c(m * n, 0.0f);
+  xg::detail::gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, c.data(), n);  // helper now running
+  const pid_t child = fork();
+  BOOST_TEST_REQUIRE(child >= 0);
+  if (child == 0) {
+    std::vector<float> d(m * n, 1.0f);
+    xg::detail::gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, d.data(), n);
+    std::exit(d == c ? 0 : 3);  // exit(), not _exit(): runs the helper's destructor in the child
+  }
+  int status = -1;
+  for (int waited_ms = 0; waited_ms < 30000; waited_ms += 10) {
+    if (waitpid(child, &status, WNOHANG) == child) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (waitpid(child, &status, WNOHANG) == 0) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    BOOST_FAIL("the forked child hung for 30 s");
+  }
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(sigkill_after_a_checkpoint_then_resume_matches_an_uninterrupted_run) {
   TempDir dir("xgrad_reliability");
   const std::string data = make_corpus(dir.path + "/corpus.txt", 30000);
