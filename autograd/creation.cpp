@@ -1,13 +1,66 @@
 #include "autograd/creation.hpp"
 
+#include <cfloat>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "autograd/grad_mode.hpp"
 #include "autograd/kernel_utils.hpp"
 
 namespace xg {
+namespace {
+
+// The shortest %g form that reads back exactly (1, -0.5, 1e+40), for messages.
+std::string number(double value) {
+  char buf[32];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
+    if (std::strtod(buf, nullptr) == value) break;
+  }
+  return buf;
+}
+
+// A fill value must be representable in the dtype, as in PyTorch ("value cannot be converted to
+// type int64_t without overflow"): int64 takes finite values in [−2⁶³, 2⁶³), float32 any value
+// whose magnitude is at most FLT_MAX (±inf and NaN are kept as they are).
+void check_fill_value(const char* op, double value, Dtype dtype) {
+  bool fits = true;
+  if (dtype == kInt64) fits = value >= -9223372036854775808.0 && value < 9223372036854775808.0;
+  else if (dtype == kFloat32) fits = !std::isfinite(value) || std::abs(value) <= FLT_MAX;
+  if (!fits)
+    throw std::invalid_argument(std::string(op) + ": value " + number(value) + " cannot be converted to " +
+                                dtype_name(dtype) + " without overflow");
+}
+
+// In-place writes bypass the tape, so (as in PyTorch) a leaf that requires grad may only be
+// written under NoGradGuard; a tensor produced by a recorded op never may while grad mode is on
+// (xgrad records no in-place ops, so its gradient would silently be wrong).
+void check_writable(const char* op, const Tensor& t) {
+  if (!is_grad_enabled() || !t.requires_grad()) return;
+  if (t.is_leaf())
+    throw std::invalid_argument(std::string(op) +
+                                ": a leaf Variable that requires grad is being used in an in-place operation "
+                                "(write it under NoGradGuard)");
+  throw std::invalid_argument(std::string(op) + ": cannot write in place into a tensor that is part of an autograd " +
+                              "graph (shape " + shape_str(t.shape()) + "); xgrad records no in-place ops");
+}
+
+// U[low, high) bounds: finite, low ≤ high (PyTorch: "uniform_ expects to return a [from, to)
+// range, but found from=1 > to=0").
+void check_uniform_bounds(const char* op, double low, double high) {
+  if (!std::isfinite(low) || !std::isfinite(high))
+    throw std::invalid_argument(std::string(op) + ": expected finite bounds, got low = " + number(low) +
+                                ", high = " + number(high));
+  if (low > high)
+    throw std::invalid_argument(std::string(op) + ": expected a [low, high) range, but found low = " + number(low) +
+                                " > high = " + number(high));
+}
+
+}  // namespace
 
 // Writes gen(i) into every element of t, converting to t's dtype.
 template <typename Gen>
@@ -33,21 +86,31 @@ static void fill_with(Tensor& t, Gen&& gen) {
 }
 
 Tensor zeros(const Shape& shape, Dtype dtype) {
+  check_shape_valid("zeros", shape);
   Tensor t = empty(shape, dtype);
   std::memset(t.raw_data(), 0, static_cast<std::size_t>(t.numel()) * element_size(dtype));
   return t;
 }
 
-Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
-
-Tensor full(const Shape& shape, double value, Dtype dtype) {
+static Tensor filled(const char* op, const Shape& shape, double value, Dtype dtype) {
+  check_shape_valid(op, shape);
+  check_fill_value(op, value, dtype);
   Tensor t = empty(shape, dtype);
   fill_with(t, [value](std::int64_t) { return value; });
   return t;
 }
 
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
+Tensor ones(const Shape& shape, Dtype dtype) { return filled("ones", shape, 1.0, dtype); }
+Tensor full(const Shape& shape, double value, Dtype dtype) { return filled("full", shape, value, dtype); }
+
+Tensor zeros_like(const Tensor& t) {
+  detail::check_defined("zeros_like", t);
+  return zeros(t.shape(), t.dtype());
+}
+Tensor ones_like(const Tensor& t) {
+  detail::check_defined("ones_like", t);
+  return ones(t.shape(), t.dtype());
+}
 
 Tensor arange(double start, double end, double step, Dtype dtype) {
   if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
@@ -86,15 +149,27 @@ Tensor detail::from_index_vector(const std::vector<std::int64_t>& values, const 
   return from_values(values, shape, dtype);
 }
 
-Tensor scalar_tensor(double value, Dtype dtype) { return full({}, value, dtype); }
+Tensor scalar_tensor(double value, Dtype dtype) { return filled("scalar_tensor", {}, value, dtype); }
+
+// U[low, high) samples for rand and uniform, checked under the caller's name.
+static Tensor uniform_samples(const char* op, const Shape& shape, double low, double high, Generator& generator,
+                              Dtype dtype) {
+  detail::dispatch_floating(op, dtype, [](auto) { return 0; });
+  check_shape_valid(op, shape);
+  check_uniform_bounds(op, low, high);
+  Tensor t = empty(shape, dtype);
+  fill_with(t, [&](std::int64_t) { return low + (high - low) * generator.uniform(); });
+  return t;
+}
 
 Tensor rand(const Shape& shape, Generator& generator, Dtype dtype) {
-  return uniform(shape, 0.0, 1.0, generator, dtype);
+  return uniform_samples("rand", shape, 0.0, 1.0, generator, dtype);
 }
 Tensor rand(const Shape& shape, Dtype dtype) { return rand(shape, default_generator(), dtype); }
 
 Tensor randn(const Shape& shape, Generator& generator, Dtype dtype) {
   detail::dispatch_floating("randn", dtype, [](auto) { return 0; });
+  check_shape_valid("randn", shape);
   Tensor t = empty(shape, dtype);
   fill_with(t, [&generator](std::int64_t) { return generator.normal(); });
   return t;
@@ -102,19 +177,14 @@ Tensor randn(const Shape& shape, Generator& generator, Dtype dtype) {
 Tensor randn(const Shape& shape, Dtype dtype) { return randn(shape, default_generator(), dtype); }
 
 Tensor uniform(const Shape& shape, double low, double high, Generator& generator, Dtype dtype) {
-  detail::dispatch_floating("uniform", dtype, [](auto) { return 0; });
-  if (!(low <= high))
-    throw std::invalid_argument("uniform: expected low <= high, got low = " + std::to_string(low) +
-                                ", high = " + std::to_string(high));
-  Tensor t = empty(shape, dtype);
-  fill_with(t, [&](std::int64_t) { return low + (high - low) * generator.uniform(); });
-  return t;
+  return uniform_samples("uniform", shape, low, high, generator, dtype);
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& generator) {
   if (high <= low)
     throw std::invalid_argument("randint: expected low < high, got low = " + std::to_string(low) +
                                 ", high = " + std::to_string(high));
+  check_shape_valid("randint", shape);
   Tensor t = empty(shape, kInt64);
   std::int64_t* p = t.data<std::int64_t>();
   for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = generator.randint(low, high);
@@ -126,26 +196,29 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
 
 void fill_(Tensor& t, double value) {
   detail::check_defined("fill_", t);
+  check_writable("fill_", t);
+  check_fill_value("fill_", value, t.dtype());
   fill_with(t, [value](std::int64_t) { return value; });
 }
 
 void uniform_(Tensor& t, double low, double high, Generator& generator) {
   detail::check_floating("uniform_", t);
-  if (!(low <= high))
-    throw std::invalid_argument("uniform_: expected low <= high, got low = " + std::to_string(low) +
-                                ", high = " + std::to_string(high));
+  check_writable("uniform_", t);
+  check_uniform_bounds("uniform_", low, high);
   fill_with(t, [&](std::int64_t) { return low + (high - low) * generator.uniform(); });
 }
 
 void normal_(Tensor& t, double mean, double stddev, Generator& generator) {
   detail::check_floating("normal_", t);
-  if (!(stddev >= 0)) throw std::invalid_argument("normal_: expected stddev >= 0, got " + std::to_string(stddev));
+  check_writable("normal_", t);
+  if (!(stddev >= 0)) throw std::invalid_argument("normal_: expected std >= 0, but found std = " + number(stddev));
   fill_with(t, [&](std::int64_t) { return mean + stddev * generator.normal(); });
 }
 
 void copy_(Tensor& dst, const Tensor& src) {
   detail::check_defined("copy_", dst, "destination");
   detail::check_defined("copy_", src, "source");
+  check_writable("copy_", dst);
   if (dst.shape() != src.shape())
     throw std::invalid_argument("copy_: source shape " + shape_str(src.shape()) + " does not match destination shape " +
                                 shape_str(dst.shape()));

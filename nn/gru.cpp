@@ -126,6 +126,7 @@ Tensor GRU::run_direction(const Tensor& x, const Tensor& h0, const LayerWeights&
 }
 
 std::pair<Tensor, Tensor> GRU::forward(const Tensor& input, const Tensor& h0) {
+  check_input_dtype("GRU", input, weights_[0].weight_ih);
   auto [output, states] = stack_.forward(input, {h0}, {"h_0"}, is_training(), generator_,
                                          [this](const Tensor& x, std::size_t k, bool reverse, std::vector<Tensor>& h) {
                                            return run_direction(x, h[0], weights_[k], reverse, h[0]);
@@ -151,6 +152,7 @@ GRUCell::GRUCell(std::int64_t in, std::int64_t hidden, bool bias)
 
 Tensor GRUCell::forward(const Tensor& input, const Tensor& hidden) {
   if (!input.defined()) throw std::invalid_argument("GRUCell: input is undefined");
+  check_input_dtype("GRUCell", input, weight_ih);
   if (input.dim() != 1 && input.dim() != 2)
     throw std::invalid_argument("GRUCell: expected input to be 1-D or 2-D, got shape " + shape_str(input.shape()));
   if (input.size(-1) != input_size)
@@ -162,6 +164,9 @@ Tensor GRUCell::forward(const Tensor& input, const Tensor& hidden) {
   if (h.shape() != expected)
     throw std::invalid_argument("GRUCell: expected hidden of shape " + shape_str(expected) + ", got " +
                                 shape_str(h.shape()));
+  if (h.dtype() != input.dtype())
+    throw std::invalid_argument(std::string("GRUCell: hidden is ") + dtype_name(h.dtype()) + " but input is " +
+                                dtype_name(input.dtype()));
   const std::int64_t H = hidden_size;
   const Tensor x2 = batched ? input : unsqueeze(input, 0), h2 = batched ? h : unsqueeze(h, 0);
   const Tensor xi = linear(x2, weight_ih, bias_ih);

@@ -5,13 +5,28 @@
 #include <string>
 
 #include "autograd/creation.hpp"
+#include "autograd/grad_mode.hpp"
 
 namespace xg::nn::init {
 
-void uniform_(Tensor& t, double low, double high, Generator& generator) { xg::uniform_(t, low, high, generator); }
-void normal_(Tensor& t, double mean, double std, Generator& generator) { xg::normal_(t, mean, std, generator); }
-void zeros_(Tensor& t) { fill_(t, 0.0); }
-void ones_(Tensor& t) { fill_(t, 1.0); }
+// Initialisers write parameters in place outside the graph, like torch.nn.init (torch.no_grad()):
+// the in-place writes themselves refuse leaves that require grad while grad mode is on.
+void uniform_(Tensor& t, double low, double high, Generator& generator) {
+  NoGradGuard no_grad;
+  xg::uniform_(t, low, high, generator);
+}
+void normal_(Tensor& t, double mean, double std, Generator& generator) {
+  NoGradGuard no_grad;
+  xg::normal_(t, mean, std, generator);
+}
+void zeros_(Tensor& t) {
+  NoGradGuard no_grad;
+  fill_(t, 0.0);
+}
+void ones_(Tensor& t) {
+  NoGradGuard no_grad;
+  fill_(t, 1.0);
+}
 
 void linear_uniform_(Tensor& t, std::int64_t fan_in, Generator& generator) {
   if (fan_in <= 0) throw std::invalid_argument("linear_uniform_: fan_in must be positive, got " + std::to_string(fan_in));

@@ -172,6 +172,7 @@ Tensor LSTM::run_direction(const Tensor& x, const State& init, const LayerWeight
 }
 
 std::pair<Tensor, LSTM::State> LSTM::forward(const Tensor& input, const State& state) {
+  check_input_dtype("LSTM", input, weights_[0].weight_ih);
   auto [output, states] =
       stack_.forward(input, {state.first, state.second}, {"h_0", "c_0"}, is_training(), generator_,
                      [this](const Tensor& x, std::size_t k, bool reverse, std::vector<Tensor>& hc) {
@@ -201,6 +202,7 @@ LSTMCell::LSTMCell(std::int64_t in, std::int64_t hidden, bool bias)
 
 std::pair<Tensor, Tensor> LSTMCell::forward(const Tensor& input, const std::pair<Tensor, Tensor>& state) {
   if (!input.defined()) throw std::invalid_argument("LSTMCell: input is undefined");
+  check_input_dtype("LSTMCell", input, weight_ih);
   if (input.dim() != 1 && input.dim() != 2)
     throw std::invalid_argument("LSTMCell: expected input to be 1-D or 2-D, got shape " + shape_str(input.shape()));
   if (input.size(-1) != input_size)
@@ -218,6 +220,13 @@ std::pair<Tensor, Tensor> LSTMCell::forward(const Tensor& input, const std::pair
     throw std::invalid_argument("LSTMCell: expected h of shape " + shape_str(expected) + ", got " + shape_str(h.shape()));
   if (c.shape() != expected)
     throw std::invalid_argument("LSTMCell: expected c of shape " + shape_str(expected) + ", got " + shape_str(c.shape()));
+  auto check_dtype = [&input](const char* name, const Tensor& state) {
+    if (state.dtype() != input.dtype())
+      throw std::invalid_argument(std::string("LSTMCell: ") + name + " is " + dtype_name(state.dtype()) +
+                                  " but input is " + dtype_name(input.dtype()));
+  };
+  check_dtype("h", h);
+  check_dtype("c", c);
   const Shape batch_shape{batched ? input.size(0) : 1, 4 * hidden_size};
   Tensor gates = add(linear(input, weight_ih, bias_ih), linear(h, weight_hh, bias_hh));
   auto [h_next, c_next] = lstm_step(reshape(gates, batch_shape), batched ? c : unsqueeze(c, 0));

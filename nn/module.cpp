@@ -114,7 +114,10 @@ void Module::zero_grad() {
 }
 
 void Module::to(Dtype dtype) {
-  if (!is_floating(dtype)) throw std::invalid_argument(type_name_ + ".to: modules can only be converted to float dtypes");
+  // PyTorch: "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.int64".
+  if (!is_floating(dtype))
+    throw std::invalid_argument(type_name_ + ".to: modules can only be converted to a floating point dtype " +
+                                "(float32 or float64), got " + dtype_name(dtype));
   auto convert = [dtype](Tensor t) {
     if (t.dtype() == dtype || !is_floating(t.dtype())) return;
     NoGradGuard no_grad;

@@ -15,6 +15,13 @@ void check_cell_sizes(const char* module, std::int64_t input_size, std::int64_t 
                                 std::to_string(input_size) + ", hidden_size = " + std::to_string(hidden_size));
 }
 
+void check_input_dtype(const char* module, const Tensor& input, const Tensor& weight) {
+  if (input.defined() && input.dtype() != weight.dtype())
+    throw std::invalid_argument(std::string(module) + ": input is " + dtype_name(input.dtype()) +
+                                " but the parameters are " + dtype_name(weight.dtype()) +
+                                " (convert the input or the module with .to())");
+}
+
 void RecurrentStack::check_options() const {
   check_cell_sizes(module, input_size, hidden_size);
   if (num_layers < 1)
@@ -54,6 +61,8 @@ std::pair<Tensor, std::vector<Tensor>> RecurrentStack::forward(const Tensor& inp
   const std::string m = module;
   const std::int64_t D = directions(), H = hidden_size;
   if (!input.defined()) throw std::invalid_argument(m + ": input is undefined");
+  if (!is_floating(input.dtype()))
+    throw std::invalid_argument(m + ": input must be float32 or float64, got " + dtype_name(input.dtype()));
   if (input.dim() != 2 && input.dim() != 3)
     throw std::invalid_argument(m + ": expected input to be 2-D (unbatched) or 3-D (batched), got " +
                                 std::to_string(input.dim()) + "-D input of shape " + shape_str(input.shape()));

@@ -51,4 +51,8 @@ struct RecurrentStack {
 /// Checks a cell's sizes ("<module>: input_size and hidden_size must be positive …").
 void check_cell_sizes(const char* module, std::int64_t input_size, std::int64_t hidden_size);
 
+/// The input must have the parameters' dtype (PyTorch: "input must have the type torch.float32,
+/// got type torch.float64"); checked by the module so the message names it, not `linear`.
+void check_input_dtype(const char* module, const Tensor& input, const Tensor& weight);
+
 }  // namespace xg::nn

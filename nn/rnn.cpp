@@ -69,6 +69,7 @@ Tensor RNN::run_direction(const Tensor& x, const Tensor& h0, const LayerWeights&
 }
 
 std::pair<Tensor, Tensor> RNN::forward(const Tensor& input, const Tensor& h0) {
+  check_input_dtype("RNN", input, weights_[0].weight_ih);
   auto [output, states] = stack_.forward(input, {h0}, {"h_0"}, is_training(), generator_,
                                          [this](const Tensor& x, std::size_t k, bool reverse, std::vector<Tensor>& h) {
                                            return run_direction(x, h[0], weights_[k], reverse, h[0]);
@@ -99,6 +100,7 @@ RNNCell::RNNCell(std::int64_t in, std::int64_t hidden, bool bias, Nonlinearity n
 
 Tensor RNNCell::forward(const Tensor& input, const Tensor& hidden) {
   if (!input.defined()) throw std::invalid_argument("RNNCell: input is undefined");
+  check_input_dtype("RNNCell", input, weight_ih);
   if (input.dim() != 1 && input.dim() != 2)
     throw std::invalid_argument("RNNCell: expected input to be 1-D or 2-D, got shape " + shape_str(input.shape()));
   if (input.size(-1) != input_size)

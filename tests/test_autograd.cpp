@@ -2,6 +2,8 @@
 #include "test_helpers.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <functional>
 
 using namespace xg;
 using xg::testing::check_throws;
@@ -247,6 +249,85 @@ BOOST_AUTO_TEST_CASE(creation_rejects_bad_arguments) {
   check_throws([] { from_vector({1, 2}, {2}).data<double>(); }, {"float32", "float64"});
 }
 
+BOOST_AUTO_TEST_CASE(random_and_filled_creation_rejects_bad_arguments) {
+  // Each creation function names itself and the offending size, range, value or dtype.
+  Generator g(1);
+  struct Case {
+    std::string op;
+    std::function<Tensor(const Shape&)> make;
+  };
+  const std::vector<Case> cases = {
+      {"rand", [&](const Shape& s) { return rand(s, g); }},
+      {"randn", [&](const Shape& s) { return randn(s, g); }},
+      {"uniform", [&](const Shape& s) { return uniform(s, -1, 1, g); }},
+      {"full", [](const Shape& s) { return full(s, 2.0); }},
+      {"ones", [](const Shape& s) { return ones(s); }},
+  };
+  for (const Case& c : cases)
+    BOOST_TEST_CONTEXT(c.op) { check_throws([&] { c.make({3, -2}); }, {c.op + ": negative", "[3, -2]"}); }
+  check_throws([&] { rand({2}, g, kInt64); }, {"rand:", "int64"});
+  check_throws([&] { randn({2}, g, kInt64); }, {"randn:", "int64"});
+  check_throws([&] { uniform({2}, 0, 1, g, kInt64); }, {"uniform:", "int64"});
+  // PyTorch: "uniform_ expects to return a [from, to) range, but found from=1 > to=0".
+  check_throws([&] { uniform({3}, 1, 0, g); }, {"uniform:", "low = 1 > high = 0"});
+  check_throws([&] { uniform({3}, 0, INFINITY, g); }, {"uniform:", "finite", "high = inf"});
+  check_throws([&] { uniform({3}, NAN, 1, g); }, {"uniform:", "finite", "low = nan"});
+  // A value the dtype cannot hold (PyTorch: "value cannot be converted to type int64_t without overflow").
+  check_throws([] { full({2}, NAN, kInt64); }, {"full:", "value nan", "int64", "overflow"});
+  check_throws([] { full({2}, 1e19, kInt64); }, {"full:", "value 1e+19", "int64"});
+  check_throws([] { scalar_tensor(1e40); }, {"scalar_tensor:", "value 1e+40", "float32"});
+  check_throws([] { zeros_like(Tensor()); }, {"zeros_like:", "undefined"});
+  check_throws([] { ones_like(Tensor()); }, {"ones_like:", "undefined"});
+  // The limits themselves are fine: an empty range, ±inf in a float, the int64 extremes.
+  BOOST_TEST(uniform({2}, 0.5, 0.5, g).to_vector() == std::vector<double>({0.5, 0.5}), boost::test_tools::per_element());
+  BOOST_TEST(std::isinf(scalar_tensor(-INFINITY).item()));
+  BOOST_TEST(full({}, -9223372036854775808.0, kInt64).data<std::int64_t>()[0] == INT64_MIN);
+}
+
+BOOST_AUTO_TEST_CASE(in_place_fills_reject_bad_targets) {
+  // fill_/copy_/uniform_/normal_ write into an existing tensor: it must be defined, of a fitting
+  // shape and dtype, and (as in PyTorch) not a leaf that requires grad while grad mode is on.
+  Generator g(2);
+  Tensor undefined, ints = zeros({2}, kInt64), t = zeros({2, 3});
+  check_throws([&] { fill_(undefined, 1.0); }, {"fill_:", "undefined"});
+  check_throws([&] { fill_(ints, NAN); }, {"fill_:", "value nan", "int64"});
+  check_throws([&] { copy_(undefined, t); }, {"copy_:", "destination", "undefined"});
+  check_throws([&] { copy_(t, undefined); }, {"copy_:", "source", "undefined"});
+  check_throws([&] { copy_(t, zeros({3, 2})); }, {"copy_:", "[3, 2]", "[2, 3]"});  // same numel, other shape
+  check_throws([&] { copy_(t, zeros({4})); }, {"copy_:", "[4]", "[2, 3]"});
+  check_throws([&] { uniform_(t, 1, 0, g); }, {"uniform_:", "low = 1 > high = 0"});
+  check_throws([&] { uniform_(ints, 0, 1, g); }, {"uniform_:", "int64"});
+  check_throws([&] { uniform_(undefined, 0, 1, g); }, {"uniform_:", "undefined"});
+  check_throws([&] { normal_(t, 0, -1, g); }, {"normal_:", "std = -1"});
+  check_throws([&] { normal_(t, 0, NAN, g); }, {"normal_:", "std = nan"});
+  check_throws([&] { normal_(ints, 0, 1, g); }, {"normal_:", "int64"});
+
+  // PyTorch: "a leaf Variable that requires grad is being used in an in-place operation".
+  Tensor w = zeros({2, 3}).requires_grad_();
+  check_throws([&] { fill_(w, 1.0); }, {"fill_:", "leaf Variable that requires grad", "in-place"});
+  check_throws([&] { copy_(w, ones({2, 3})); }, {"copy_:", "leaf Variable that requires grad"});
+  check_throws([&] { uniform_(w, 0, 1, g); }, {"uniform_:", "leaf Variable that requires grad"});
+  check_throws([&] { normal_(w, 0, 1, g); }, {"normal_:", "leaf Variable that requires grad"});
+  Tensor produced = w * 2.0;  // part of a graph: xgrad cannot record the write
+  check_throws([&] { fill_(produced, 1.0); }, {"fill_:", "part of an autograd graph", "[2, 3]"});
+  BOOST_TEST(w.to_vector() == std::vector<double>(6, 0.0), boost::test_tools::per_element());  // untouched
+  {
+    NoGradGuard no_grad;  // how optimizers and load_state_dict write parameters
+    fill_(w, 1.0);
+    uniform_(w, 0, 1, g);
+    copy_(w, full({2, 3}, 2.0, kFloat64));  // dtypes may differ, as in PyTorch
+  }
+  nn::init::zeros_(w);  // the nn::init functions write under NoGradGuard themselves, like torch.nn.init
+  BOOST_TEST(w.to_vector() == std::vector<double>(6, 0.0), boost::test_tools::per_element());
+  nn::init::uniform_(w, 1.0, 1.0, g);
+  BOOST_TEST(w.to_vector() == std::vector<double>(6, 1.0), boost::test_tools::per_element());
+  {
+    NoGradGuard no_grad;
+    copy_(w, full({2, 3}, 2.0));
+  }
+  BOOST_TEST(w.to_vector() == std::vector<double>(6, 2.0), boost::test_tools::per_element());
+}
+
 // ---- backend ---------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(backend_reports_a_fast_blas_kernel) {
@@ -259,6 +340,14 @@ BOOST_AUTO_TEST_CASE(backend_reports_a_fast_blas_kernel) {
     BOOST_TEST(info.kernel != "Prescott", "OpenBLAS runs its slowest kernel: " << backend_summary());
     BOOST_TEST(info.kernel != "Core2");
   }
+}
+
+BOOST_AUTO_TEST_CASE(set_num_threads_rejects_fewer_than_one) {
+  // torch.set_num_threads(0) raises too; a rejected call leaves the setting as it was.
+  const int before = get_num_threads();
+  check_throws([] { set_num_threads(0); }, {"set_num_threads:", "at least 1", "got 0"});
+  check_throws([] { set_num_threads(-3); }, {"set_num_threads:", "got -3"});
+  BOOST_TEST(get_num_threads() == before);
 }
 
 BOOST_AUTO_TEST_CASE(method_forms_forward_to_free_functions) {

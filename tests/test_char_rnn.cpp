@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +36,26 @@ Run run(const std::string& args) {
 }
 
 const std::string kSmall = "--hidden 16 --embed 8 --layers 2 --dropout 0.1 --seq 8 --batch 4 --lr 0.01 --threads 1";
+
+// A rejected command line: `args`, its exit status (1, or 2 for a CLI11 parse error) and what
+// the one line on stderr must contain.
+struct Rejected {
+  std::string args;
+  int status;
+  std::vector<std::string> fragments;
+};
+
+// The run exited with the expected status and wrote exactly one line, "char_rnn: error: …",
+// naming the offending option or file and value.
+void check_rejected(const Rejected& c) {
+  BOOST_TEST_CONTEXT(c.args) {
+    const Run r = run(c.args);
+    BOOST_TEST(r.status == c.status, "stderr: " << r.err);
+    BOOST_TEST(r.err.rfind("char_rnn: error: ", 0) == 0, "stderr: " << r.err);
+    BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, "stderr: " << r.err);
+    for (const std::string& f : c.fragments) BOOST_TEST(r.err.find(f) != std::string::npos, "stderr lacks '" << f << "': " << r.err);
+  }
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(resume_continues_bitwise_identically) {
@@ -92,31 +113,63 @@ BOOST_AUTO_TEST_CASE(bad_input_fails_with_one_clear_line) {
   std::ofstream(dir.path + "/latin1.txt") << "caf\xe9 au lait, plenty more text here to be long enough";
   // Well-formed-looking but invalid UTF-8 (a UTF-16 surrogate), which the first validator let through.
   std::ofstream(dir.path + "/surrogate.txt") << "abc\xed\xa0\x80 def, plenty more text here to be long enough";
-  struct Case {
-    std::string args, fragment;
+  const std::vector<Rejected> cases = {
+      {"train --data " + dir.path + "/missing.txt --out " + dir.path + "/o", 1, {"cannot open data file"}},
+      {"train --data " + dir.path + "/empty.txt --out " + dir.path + "/o", 1, {"is empty"}},
+      {"train --data " + dir.path + "/short.txt --out " + dir.path + "/o", 1, {"too short"}},
+      {"train --data " + dir.path + "/latin1.txt --out " + dir.path + "/o", 1, {"not valid UTF-8"}},
+      {"train --data " + dir.path + "/surrogate.txt --out " + dir.path + "/o", 1, {"offset 3"}},
+      {"train --data " + good + " --seq 9223372036854775807 --out " + dir.path + "/o", 1, {"too short"}},
+      {"train --data " + good + " --hidden -5", 2, {"--hidden: must be positive, got -5"}},
+      {"train --data " + good + " --frobnicate 3", 2, {"frobnicate"}},
+      {"train --data " + good + " --model transformer --out " + dir.path + "/o", 1, {"--model", "transformer"}},
+      {"sample --checkpoint " + dir.path + "/missing.safetensors", 1, {"missing.safetensors"}},
+      {"sample --checkpoint " + good, 1, {"corpus.txt"}},
+      {"frobnicate", 2, {"subcommand"}},
   };
-  const std::vector<Case> cases = {
-      {"train --data " + dir.path + "/missing.txt --out " + dir.path + "/o", "cannot open data file"},
-      {"train --data " + dir.path + "/empty.txt --out " + dir.path + "/o", "is empty"},
-      {"train --data " + dir.path + "/short.txt --out " + dir.path + "/o", "too short"},
-      {"train --data " + dir.path + "/latin1.txt --out " + dir.path + "/o", "not valid UTF-8"},
-      {"train --data " + dir.path + "/surrogate.txt --out " + dir.path + "/o", "offset 3"},
-      {"train --data " + good + " --seq 9223372036854775807 --out " + dir.path + "/o", "too short"},
-      {"train --data " + good + " --hidden -5", "--hidden"},
-      {"train --data " + good + " --frobnicate 3", "frobnicate"},
-      {"train --data " + good + " --model transformer --out " + dir.path + "/o", "transformer"},
-      {"sample --checkpoint " + dir.path + "/missing.safetensors", "missing.safetensors"},
-      {"sample --checkpoint " + good, "corpus.txt"},
-      {"frobnicate", "subcommand"},
+  for (const Rejected& c : cases) check_rejected(c);
+}
+
+BOOST_AUTO_TEST_CASE(bad_options_fail_with_one_clear_line) {
+  // Ranges and names of train's and sample's options, --resume without a checkpoint or on other
+  // text, and initial weights of another model size. Ranges are checked while parsing (exit 2);
+  // what only the program can check exits 1, before any file is written.
+  TempDir dir("xgrad_char_rnn_case");
+  const std::string data = make_corpus(dir.path + "/corpus.txt", 20000);
+  const std::string other = dir.path + "/other.txt";
+  std::ofstream(other) << slurp(data) << "queen king ";  // same vocabulary, other text
+  const std::string base = "train --data " + data + " --embed 8 --layers 2 --seq 8 --batch 4 --threads 1 ";
+  const std::string run_dir = dir.path + "/run", init = dir.path + "/init.safetensors";
+  Run trained = run(base + "--hidden 16 --steps 3 --dump-init " + init + " --out " + run_dir);
+  BOOST_TEST_REQUIRE(trained.status == 0, trained.err);
+  const std::string checkpoint = run_dir + "/last.safetensors";
+
+  const std::vector<Rejected> cases = {
+      {base + "--val-fraction 1.5", 2, {"--val-fraction: must be in (0, 1), got 1.5"}},
+      {base + "--val-fraction=-0.1", 2, {"--val-fraction: must be in (0, 1), got -0.1"}},
+      {base + "--val-fraction 0", 2, {"--val-fraction: must be in (0, 1), got 0"}},
+      {base + "--val-fraction 1", 2, {"--val-fraction: must be in (0, 1), got 1"}},
+      {base + "--dropout 1.5", 2, {"--dropout: must be in [0, 1], got 1.5"}},
+      {base + "--dropout=-0.5", 2, {"--dropout: must be in [0, 1], got -0.5"}},
+      {base + "--dropout nan", 2, {"--dropout: must be in [0, 1], got nan"}},
+      {base + "--optimizer adagrad --out " + dir.path + "/o", 1, {"--optimizer", "'adagrad'"}},
+      {base + "--resume --out " + dir.path + "/nothing", 1, {"--resume", dir.path + "/nothing/last.safetensors"}},
+      {"train --data " + other + " --resume --out " + run_dir, 1, {"--resume", other, "not the text", data}},
+      {base + "--hidden 32 --init-weights " + init + " --out " + dir.path + "/o", 1,
+       {"--init-weights", init, "size mismatch", "rnn.weight_hh_l0"}},
+      {"sample --checkpoint " + checkpoint + " --temperature 0", 2, {"--temperature: must be positive, got 0"}},
+      {"sample --checkpoint " + checkpoint + " --temperature=-1", 2, {"--temperature: must be positive, got -1"}},
+      {"sample --checkpoint " + checkpoint + " --temperature nan", 2, {"--temperature: must be positive, got nan"}},
   };
-  for (const Case& c : cases) {
-    BOOST_TEST_CONTEXT(c.args) {
-      Run r = run(c.args);
-      BOOST_TEST(r.status != 0);
-      BOOST_TEST(r.err.find(c.fragment) != std::string::npos, "stderr: " << r.err);
-      BOOST_TEST(r.err.find("terminate") == std::string::npos);
-    }
-  }
+  for (const Rejected& c : cases) check_rejected(c);
+  BOOST_TEST(!fs::exists(dir.path + "/o"), "a rejected run wrote its output folder");
+
+  // The same text under another spelling of its path resumes; once the file changes it does not.
+  Run same = run("train --data " + dir.path + "/./corpus.txt --resume --steps 5 --out " + run_dir);
+  BOOST_TEST(same.status == 0, same.err);
+  BOOST_TEST(same.err.find("resumed at step 3") != std::string::npos, same.err);
+  std::ofstream(data, std::ios::app) << "love ";
+  check_rejected({"train --resume --steps 8 --out " + run_dir, 1, {"--resume", "corpus.txt", "not the text"}});
 }
 
 BOOST_AUTO_TEST_CASE(checkpoint_of_another_vocabulary_is_refused) {

@@ -2,6 +2,7 @@
 #include "test_helpers.hpp"
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -430,6 +431,102 @@ BOOST_AUTO_TEST_CASE(gru_cell_gradient) {
     check_gradient([&](const Inputs& in) { return cell->forward(in[0], in[1]); }, inputs);
     check_gradient([&](const Inputs& in) { return cell->forward(in[0]); }, {leaf({3}, 10)});
   }
+}
+
+// ---- Bad options and inputs, for both families ------------------------------------------
+// The same checks as test_nn_rnn's rnn_rejects_bad_options / rnn_rejects_bad_input /
+// rnn_cell_rejects_bad_input, run over LSTM and GRU through adapters: every message names the
+// module and the offending option, shape or dtype.
+
+namespace {
+// Sequence modules built as (10 → 4, num_layers 2, bidirectional): h0 (and c0) are (4, N, 4).
+using SequenceForward = std::function<void(const Tensor& input, const Tensor& h0)>;
+// Cells built as (3 → 4): h (and c) are (N, 4), or (4) unbatched.
+using CellForward = std::function<void(const Tensor& input, const Tensor& h)>;
+
+template <typename Module, typename Options>
+void check_bad_options(const std::string& name) {
+  const std::string m = name + ": ";
+  check_throws([] { Module(Options(0, 4)); }, {m, "input_size = 0"});
+  check_throws([] { Module(Options(3, -1)); }, {m, "hidden_size = -1"});
+  check_throws([] { Module(Options(3, 4).num_layers(0)); }, {m, "num_layers", "got 0"});
+  check_throws([] { Module(Options(3, 4).num_layers(-2)); }, {m, "num_layers", "got -2"});
+  check_throws([] { Module(Options(3, 4).dropout(1.5)); }, {m, "dropout", "1.5"});
+  check_throws([] { Module(Options(3, 4).dropout(-0.5)); }, {m, "dropout", "-0.5"});
+  check_throws([] { Module(Options(3, 4).dropout(NAN)); }, {m, "dropout", "nan"});
+  Module(Options(3, 4).dropout(1.0));  // the bounds themselves are valid, as in PyTorch
+}
+
+void check_bad_sequence_input(const std::string& name, const SequenceForward& forward) {
+  const std::string m = name + ": ";
+  check_throws([&] { forward(zeros({5, 2, 5}), {}); }, {m + "expected input size 10, got 5"});
+  check_throws([&] { forward(zeros({5}), {}); }, {m, "2-D", "3-D", "[5]"});
+  check_throws([&] { forward(zeros({5, 2, 1, 10}), {}); }, {m, "4-D", "[5, 2, 1, 10]"});
+  check_throws([&] { forward(zeros({0, 2, 10}), {}); }, {m, "zero time steps"});
+  check_throws([&] { forward(zeros({5, 2, 10}), zeros({2, 2, 4})); }, {m, "h_0", "[4, 2, 4]", "got [2, 2, 4]"});
+  check_throws([&] { forward(zeros({5, 2, 10}), zeros({4, 3, 4})); }, {m, "h_0", "[4, 2, 4]", "got [4, 3, 4]"});
+  check_throws([&] { forward(zeros({5, 10}), zeros({4, 1, 4})); }, {m, "h_0", "[4, 4]", "got [4, 1, 4]"});
+  check_throws([&] { forward(zeros({5, 2, 10}, kFloat64), {}); }, {m, "input is float64", "parameters are float32"});
+  check_throws([&] { forward(zeros({5, 2, 10}, kInt64), {}); }, {m, "input is int64"});
+  check_throws([&] { forward(zeros({5, 2, 10}), zeros({4, 2, 4}, kFloat64)); }, {m, "h_0 is float64", "input is float32"});
+  check_throws([&] { forward(Tensor(), {}); }, {m, "input is undefined"});
+}
+
+void check_bad_cell_input(const std::string& name, const std::string& state, const CellForward& forward) {
+  const std::string m = name + ": ";
+  check_throws([&] { forward(zeros({2, 5}), {}); }, {m + "expected input size 3, got 5"});
+  check_throws([&] { forward(zeros({1, 2, 3}), {}); }, {m, "1-D or 2-D", "[1, 2, 3]"});
+  check_throws([&] { forward(scalar_tensor(1.0), {}); }, {m, "1-D or 2-D", "[]"});
+  check_throws([&] { forward(zeros({2, 3}), zeros({3, 4})); }, {m, state, "[2, 4]", "got [3, 4]"});
+  check_throws([&] { forward(zeros({3}), zeros({1, 4})); }, {m, state, "[4]", "got [1, 4]"});
+  check_throws([&] { forward(zeros({2, 3}, kFloat64), {}); }, {m, "input is float64", "parameters are float32"});
+  check_throws([&] { forward(zeros({2, 3}, kInt64), {}); }, {m, "input is int64"});
+  check_throws([&] { forward(zeros({2, 3}), zeros({2, 4}, kFloat64)); }, {m, state + " is float64", "input is float32"});
+  check_throws([&] { forward(Tensor(), {}); }, {m, "input is undefined"});
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(lstm_and_gru_reject_bad_options) {
+  check_bad_options<nn::LSTM, nn::LSTMOptions>("LSTM");
+  check_bad_options<nn::GRU, nn::GRUOptions>("GRU");
+  // proj_size is documented as rejected: PyTorch's projection is not implemented.
+  check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).proj_size(2)); }, {"LSTM: proj_size is not supported", "2"});
+  check_throws([] { nn::LSTMCell(0, 4); }, {"LSTMCell: ", "input_size = 0"});
+  check_throws([] { nn::LSTMCell(3, -4); }, {"LSTMCell: ", "hidden_size = -4"});
+  check_throws([] { nn::GRUCell(0, 4); }, {"GRUCell: ", "input_size = 0"});
+  check_throws([] { nn::GRUCell(3, -4); }, {"GRUCell: ", "hidden_size = -4"});
+}
+
+BOOST_AUTO_TEST_CASE(lstm_and_gru_reject_bad_input) {
+  manual_seed(0);
+  auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(10, 4).num_layers(2).bidirectional(true));
+  auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(10, 4).num_layers(2).bidirectional(true));
+  // The LSTM gets a c0 like h0, so the h0 checks apply; its c0 checks follow.
+  check_bad_sequence_input("LSTM", [&](const Tensor& x, const Tensor& h0) {
+    lstm->forward(x, {h0, h0.defined() ? zeros_like(h0) : Tensor()});
+  });
+  check_bad_sequence_input("GRU", [&](const Tensor& x, const Tensor& h0) { gru->forward(x, h0); });
+  Tensor x = zeros({5, 2, 10}), h0 = zeros({4, 2, 4});
+  check_throws([&] { lstm->forward(zeros({5, 10}), {zeros({4, 4}), zeros({4, 1, 4})}); },
+               {"LSTM: ", "c_0", "[4, 4]", "got [4, 1, 4]"});
+  check_throws([&] { lstm->forward(x, {h0, zeros({4, 2, 4}, kFloat64)}); }, {"LSTM: ", "c_0 is float64"});
+  // batch_first applies to the input only: x read as (N=5, L=2, ·) needs h0 (4, 5, 4).
+  auto first = std::make_shared<nn::GRU>(nn::GRUOptions(10, 4).num_layers(2).bidirectional(true).batch_first(true));
+  check_throws([&] { first->forward(x, h0); }, {"GRU: ", "h_0", "[4, 5, 4]", "got [4, 2, 4]"});
+}
+
+BOOST_AUTO_TEST_CASE(lstm_and_gru_cells_reject_bad_input) {
+  manual_seed(0);
+  nn::LSTMCell lstm(3, 4);
+  nn::GRUCell gru(3, 4);
+  check_bad_cell_input("LSTMCell", "h", [&](const Tensor& x, const Tensor& h) {
+    lstm.forward(x, {h, h.defined() ? zeros_like(h) : Tensor()});
+  });
+  check_bad_cell_input("GRUCell", "hidden", [&](const Tensor& x, const Tensor& h) { gru.forward(x, h); });
+  check_throws([&] { lstm.forward(zeros({3}), {zeros({4}), zeros({1, 4})}); }, {"LSTMCell: ", "c", "[4]", "got [1, 4]"});
+  check_throws([&] { lstm.forward(zeros({2, 3}), {zeros({2, 4}), zeros({2, 4}, kFloat64)}); },
+               {"LSTMCell: ", "c is float64", "input is float32"});
+  check_throws([&] { lstm.forward(zeros({2, 3}), {Tensor(), zeros({2, 4})}); }, {"LSTMCell: ", "both", "only c"});
 }
 
 // ---- Parity with PyTorch ---------------------------------------------------------------

@@ -85,6 +85,16 @@ BOOST_AUTO_TEST_CASE(to_converts_every_handle) {
   BOOST_TEST((m.state_dict().at("encoder.steps").dtype() == kInt64));  // integer buffers stay
 }
 
+BOOST_AUTO_TEST_CASE(to_rejects_integer_dtypes) {
+  // PyTorch: "nn.Module.to only accepts floating point or complex dtypes, but got desired
+  // dtype=torch.int64". The rejected call converts nothing.
+  Model m;
+  check_throws([&] { m.to(kInt64); }, {"Model.to:", "floating point", "got int64"});
+  for (const auto& [name, p] : m.named_parameters()) BOOST_TEST((p.dtype() == kFloat32), name);
+  nn::Linear linear(2, 3);
+  check_throws([&] { linear.to(kInt64); }, {"Linear.to:", "got int64"});
+}
+
 BOOST_AUTO_TEST_CASE(load_state_dict_copies_and_reports_problems) {
   manual_seed(1);
   Model a;
@@ -150,8 +160,11 @@ BOOST_AUTO_TEST_CASE(linear_value_and_init) {
   BOOST_TEST((lo >= -bound && hi <= bound && lo < -0.95 * bound && hi > 0.95 * bound));
   nn::Linear small(2, 1);
   small.to(kFloat64);
-  copy_(small.weight, from_vector({2.0, -1.0}, {1, 2}, kFloat64));
-  copy_(small.bias, from_vector({0.5}, {1}, kFloat64));
+  {
+    NoGradGuard no_grad;  // parameters are leaves that require grad: written only without recording
+    copy_(small.weight, from_vector({2.0, -1.0}, {1, 2}, kFloat64));
+    copy_(small.bias, from_vector({0.5}, {1}, kFloat64));
+  }
   Tensor y = small.forward(from_vector({1.0, 3.0, 4.0, 2.0}, {2, 2}, kFloat64));
   BOOST_TEST(y.to_vector() == std::vector<double>({-0.5, 6.5}), boost::test_tools::per_element());
 }
@@ -218,6 +231,27 @@ BOOST_AUTO_TEST_CASE(activation_modules_match_functions) {
   for (std::int64_t j = 0; j < 4; ++j) BOOST_TEST(std::abs(s.at({0, j}) + s.at({1, j}) + s.at({2, j}) - 1.0) < 1e-12);
 }
 
+BOOST_AUTO_TEST_CASE(activation_modules_reject_bad_input) {
+  // The modules pass their function's rejection through unchanged: bad dim, int64, undefined.
+  Tensor x = zeros({2, 3}), ints = zeros({2, 3}, kInt64);
+  check_throws([&] { nn::Softmax(2).forward(x); }, {"softmax:", "dim 2", "rank 2"});
+  check_throws([&] { nn::LogSoftmax(-3).forward(x); }, {"log_softmax:", "dim -3"});
+  check_throws([&] { nn::Softmax(1).forward(ints); }, {"softmax:", "int64"});
+  check_throws([&] { nn::LogSoftmax(1).forward(ints); }, {"log_softmax:", "int64"});
+  struct Case {
+    std::string op;
+    std::shared_ptr<nn::Module> module;
+  };
+  const std::vector<Case> elementwise = {
+      {"relu", std::make_shared<nn::ReLU>()}, {"tanh", std::make_shared<nn::Tanh>()},
+      {"sigmoid", std::make_shared<nn::Sigmoid>()}};
+  for (const Case& c : elementwise)
+    BOOST_TEST_CONTEXT(c.module->type_name()) {
+      check_throws([&] { c.module->forward(ints); }, {c.op + ":", "int64"});
+      check_throws([&] { c.module->forward(Tensor()); }, {c.op + ":", "undefined"});
+    }
+}
+
 BOOST_AUTO_TEST_CASE(dropout_module_respects_mode) {
   nn::Dropout d(0.5);
   Tensor x = ones({1000});
@@ -263,4 +297,30 @@ BOOST_AUTO_TEST_CASE(loss_modules_match_functions) {
   BOOST_TEST(mse.forward(logits, zeros({4, 3}, kFloat64)).item() == mse_loss(logits, zeros({4, 3}, kFloat64), Reduction::Sum).item());
   nn::CrossEntropyLoss weighted(CrossEntropyOptions().set_weight(ones({3}, kFloat64)));
   BOOST_TEST(weighted.state_dict().contains("weight"));
+}
+
+BOOST_AUTO_TEST_CASE(loss_modules_reject_bad_input) {
+  // The loss modules check what their functions check: target shape and class range, dtypes,
+  // and (for CrossEntropyLoss) the class weight and label smoothing given in the options.
+  Tensor x = zeros({2, 3}), ints = zeros({2, 3}, kInt64);
+  Tensor target = from_vector(std::vector<std::int64_t>{0, 2}, {2});
+  nn::CrossEntropyLoss ce;
+  check_throws([&] { ce.forward(x, from_vector(std::vector<std::int64_t>{0, 1, 2}, {3})); },
+               {"cross_entropy:", "[2, 3]", "[3]"});
+  check_throws([&] { ce.forward(x, from_vector(std::vector<std::int64_t>{0, 3}, {2})); },
+               {"cross_entropy:", "target 3", "3 classes"});
+  check_throws([&] { ce.forward(ints, target); }, {"cross_entropy:", "input", "int64"});
+  check_throws([&] { ce.forward(x, zeros({2})); }, {"cross_entropy:", "target", "int64"});
+  check_throws([&] { nn::CrossEntropyLoss(CrossEntropyOptions().set_weight(ones({4}))).forward(x, target); },
+               {"cross_entropy:", "weight [4]"});
+  check_throws([&] { nn::CrossEntropyLoss(CrossEntropyOptions().set_label_smoothing(1.5)).forward(x, target); },
+               {"cross_entropy:", "label_smoothing", "1.5"});
+  nn::NLLLoss nll;
+  check_throws([&] { nll.forward(x, from_vector(std::vector<std::int64_t>{0}, {1})); }, {"nll_loss:", "[2, 3]", "[1]"});
+  check_throws([&] { nll.forward(x, from_vector(std::vector<std::int64_t>{0, -2}, {2})); }, {"nll_loss:", "target -2"});
+  check_throws([&] { nll.forward(ints, target); }, {"nll_loss:", "int64"});
+  nn::MSELoss mse;
+  check_throws([&] { mse.forward(x, zeros({3, 2})); }, {"mse_loss:", "[2, 3]", "[3, 2]"});
+  check_throws([&] { mse.forward(x, zeros({2, 3}, kFloat64)); }, {"mse_loss:", "float32", "float64"});
+  check_throws([&] { mse.forward(ints, ints); }, {"mse_loss:", "int64"});
 }

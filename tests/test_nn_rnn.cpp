@@ -178,6 +178,8 @@ BOOST_AUTO_TEST_CASE(rnn_rejects_bad_input) {
   check_throws([&] { rnn->forward(zeros({5, 2, 10}), zeros({2, 2, 4})); }, {"RNN", "h_0", "[4, 2, 4]", "[2, 2, 4]"});
   check_throws([&] { rnn->forward(zeros({5, 10}), zeros({4, 1, 4})); }, {"RNN", "[4, 4]", "[4, 1, 4]"});
   check_throws([&] { rnn->forward(zeros({0, 2, 10})); }, {"RNN", "zero time steps"});
+  check_throws([&] { rnn->forward(zeros({5, 2, 10}, kFloat64)); }, {"RNN: input is float64", "parameters are float32"});
+  check_throws([&] { rnn->forward(zeros({5, 2, 10}, kInt64)); }, {"RNN: input is int64"});
 }
 
 BOOST_AUTO_TEST_CASE(rnn_rejects_bad_options) {
@@ -224,6 +226,7 @@ BOOST_AUTO_TEST_CASE(rnn_cell_rejects_bad_input) {
   check_throws([&] { cell.forward(zeros({2, 5})); }, {"RNNCell", "expected input size 3, got 5"});
   check_throws([&] { cell.forward(zeros({2, 3}), zeros({3, 4})); }, {"RNNCell", "[2, 4]", "[3, 4]"});
   check_throws([&] { cell.forward(zeros({1, 2, 3})); }, {"RNNCell", "[1, 2, 3]"});
+  check_throws([&] { cell.forward(zeros({2, 3}, kFloat64)); }, {"RNNCell: input is float64", "parameters are float32"});
 }
 
 BOOST_AUTO_TEST_CASE(composed_model_gradient) {

@@ -2,6 +2,7 @@
 #include "test_helpers.hpp"
 
 #include <cmath>
+#include <functional>
 
 using namespace xg;
 using xg::testing::check_gradient;
@@ -184,6 +185,33 @@ BOOST_AUTO_TEST_CASE(unary_rejects_integer_and_undefined) {
   check_throws([] { tanh(zeros({2}, kInt64)); }, {"tanh", "int64"});
   check_throws([] { exp(Tensor()); }, {"exp", "undefined"});
   check_throws([] { clamp(zeros({2}), 1.0, -1.0); }, {"clamp", "min <= max"});
+}
+
+BOOST_AUTO_TEST_CASE(scalar_and_unary_ops_reject_integer_and_undefined) {
+  // The rest of the unary family and the scalar-first forms (1 − x, 1 / x): each names itself
+  // for an int64 input and for an undefined one, rather than failing inside a kernel.
+  struct Case {
+    std::string op;
+    std::function<Tensor(const Tensor&)> apply;
+  };
+  const std::vector<Case> cases = {
+      {"rsub", [](const Tensor& x) { return 1.0 - x; }},
+      {"rdiv", [](const Tensor& x) { return 1.0 / x; }},
+      {"pow", [](const Tensor& x) { return pow(x, 2.0); }},
+      {"sqrt", [](const Tensor& x) { return sqrt(x); }},
+      {"log", [](const Tensor& x) { return log(x); }},
+      {"abs", [](const Tensor& x) { return abs(x); }},
+      {"relu", [](const Tensor& x) { return relu(x); }},
+      {"sigmoid", [](const Tensor& x) { return sigmoid(x); }},
+      {"neg", [](const Tensor& x) { return -x; }},
+      {"clamp_min", [](const Tensor& x) { return clamp_min(x, 0.0); }},
+      {"clamp_max", [](const Tensor& x) { return clamp_max(x, 0.0); }},
+  };
+  for (const Case& c : cases)
+    BOOST_TEST_CONTEXT(c.op) {
+      check_throws([&] { c.apply(from_vector({1, 2}, {2}, kInt64)); }, {c.op + ":", "int64"});
+      check_throws([&] { c.apply(Tensor()); }, {c.op + ":", "undefined"});
+    }
 }
 
 BOOST_AUTO_TEST_CASE(composite_expression_gradient) {

@@ -3,9 +3,39 @@
 //   char_rnn sample --checkpoint runs/shakespeare/best.safetensors --prime "ROMEO:"
 //   char_rnn eval --checkpoint runs/shakespeare/best.safetensors --data data/tinyshakespeare.txt
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <string>
 
 #include "training.hpp"
+
+namespace {
+// Every failure is one line on stderr: "char_rnn: error: <what>".
+int fail(std::string what, int status) {
+  for (std::size_t at = what.find('\n'); at != std::string::npos; at = what.find('\n', at))
+    what.replace(at, 1, at + 1 == what.size() ? "" : "; ");
+  std::cerr << "char_rnn: error: " << what << "\n";
+  return status;
+}
+
+// A numeric option check whose message reads "--hidden: must be positive, got -5" (CLI11's
+// PositiveNumber reports "not in range 0.000000 to <DBL_MAX written out in full>"). NaN fails all.
+CLI::Validator number_that_is(const std::string& requirement, std::function<bool(double)> ok) {
+  return CLI::Validator(
+      [requirement, ok](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0') return "expected a number, got '" + text + "'";
+        return ok(value) ? std::string() : "must be " + requirement + ", got " + text;
+      },
+      requirement);
+}
+const CLI::Validator kPositive = number_that_is("positive", [](double v) { return v > 0; });
+const CLI::Validator kNonNegative = number_that_is("non-negative", [](double v) { return v >= 0; });
+const CLI::Validator kFraction = number_that_is("in [0, 1]", [](double v) { return v >= 0 && v <= 1; });
+const CLI::Validator kOpenFraction = number_that_is("in (0, 1)", [](double v) { return v > 0 && v < 1; });
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Character-level RNN language model (xgrad)"};
@@ -15,27 +45,27 @@ int main(int argc, char** argv) {
   CLI::App* train = app.add_subcommand("train", "train a model, writing checkpoints, log.csv and loss.svg to --out");
   train->add_option("--data", c.data, "UTF-8 text file")->capture_default_str();
   train->add_option("--val-fraction", c.val_fraction, "last fraction of the text used for validation")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+      ->check(kOpenFraction)->capture_default_str();
   train->add_option("--model", c.model, "rnn, lstm or gru")->capture_default_str();
-  train->add_option("--embed", c.embed, "embedding size")->check(CLI::PositiveNumber)->capture_default_str();
-  train->add_option("--hidden", c.hidden, "hidden size")->check(CLI::PositiveNumber)->capture_default_str();
-  train->add_option("--layers", c.layers, "RNN layers")->check(CLI::PositiveNumber)->capture_default_str();
-  train->add_option("--dropout", c.dropout, "dropout between RNN layers")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  train->add_option("--seq", c.seq, "characters per BPTT window")->check(CLI::PositiveNumber)->capture_default_str();
-  train->add_option("--batch", c.batch, "parallel streams")->check(CLI::PositiveNumber)->capture_default_str();
-  train->add_option("--lr", c.lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  train->add_option("--embed", c.embed, "embedding size")->check(kPositive)->capture_default_str();
+  train->add_option("--hidden", c.hidden, "hidden size")->check(kPositive)->capture_default_str();
+  train->add_option("--layers", c.layers, "RNN layers")->check(kPositive)->capture_default_str();
+  train->add_option("--dropout", c.dropout, "dropout between RNN layers")->check(kFraction)->capture_default_str();
+  train->add_option("--seq", c.seq, "characters per BPTT window")->check(kPositive)->capture_default_str();
+  train->add_option("--batch", c.batch, "parallel streams")->check(kPositive)->capture_default_str();
+  train->add_option("--lr", c.lr, "learning rate")->check(kPositive)->capture_default_str();
   train->add_option("--optimizer", c.optimizer, "adam, adamw, sgd or rmsprop")->capture_default_str();
-  train->add_option("--clip", c.clip, "gradient norm clip")->check(CLI::PositiveNumber)->capture_default_str();
-  train->add_option("--steps", c.steps, "training steps (default 1000 without --minutes)")->check(CLI::NonNegativeNumber);
-  train->add_option("--minutes", c.minutes, "time budget in minutes")->check(CLI::NonNegativeNumber);
+  train->add_option("--clip", c.clip, "gradient norm clip")->check(kPositive)->capture_default_str();
+  train->add_option("--steps", c.steps, "training steps (default 1000 without --minutes)")->check(kNonNegative);
+  train->add_option("--minutes", c.minutes, "time budget in minutes")->check(kNonNegative);
   train->add_option("--eval-every", c.eval_every, "evaluate and checkpoint every K steps")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kPositive)->capture_default_str();
   train->add_option("--seed", c.seed, "random seed")->capture_default_str();
   train->add_option("--out", c.out, "output directory")->capture_default_str();
   train->add_flag("--resume", c.resume, "continue from OUT/last.safetensors");
   train->add_option("--init-weights", c.init_weights, "start from these model weights (safetensors)");
   train->add_option("--dump-init", c.dump_init, "write the initial model weights here (safetensors)");
-  train->add_option("--threads", c.threads, "BLAS threads (default: all cores)")->check(CLI::PositiveNumber);
+  train->add_option("--threads", c.threads, "BLAS threads (default: all cores)")->check(kPositive);
 
   std::string checkpoint, prime, data;
   std::int64_t length = 1000;
@@ -43,8 +73,8 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   CLI::App* sample = app.add_subcommand("sample", "generate text from a checkpoint");
   sample->add_option("--checkpoint", checkpoint, "a .safetensors checkpoint")->required();
-  sample->add_option("--length", length, "characters to generate")->check(CLI::NonNegativeNumber)->capture_default_str();
-  sample->add_option("--temperature", temperature, "softmax temperature")->check(CLI::PositiveNumber)->capture_default_str();
+  sample->add_option("--length", length, "characters to generate")->check(kNonNegative)->capture_default_str();
+  sample->add_option("--temperature", temperature, "softmax temperature")->check(kPositive)->capture_default_str();
   sample->add_option("--prime", prime, "text to start from");
   sample->add_option("--seed", seed, "random seed")->capture_default_str();
 
@@ -52,19 +82,21 @@ int main(int argc, char** argv) {
   eval->add_option("--checkpoint", checkpoint, "a .safetensors checkpoint")->required();
   eval->add_option("--data", data, "text file (default: the one it was trained on)");
   eval->add_option("--val-fraction", val_fraction, "validation fraction (default: the training run's)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(kFraction);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    return fail(std::string(e.what()) + " (run with --help for usage)", 2);
   }
+  // On --resume the data is the checkpoint's unless --data is given (then it must be the same text).
+  if (c.resume && train->count("--data") == 0) c.data.clear();
   try {
     if (*train) return char_rnn::train(c);
     if (*sample) return char_rnn::sample(checkpoint, length, temperature, prime, seed);
     return char_rnn::evaluate(checkpoint, data, val_fraction);
   } catch (const std::exception& e) {
-    std::cerr << "char_rnn: error: " << e.what() << "\n";
-    return 1;
+    return fail(e.what(), 1);
   }
 }

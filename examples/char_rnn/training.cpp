@@ -27,6 +27,40 @@ extern "C" void on_sigint(int) { interrupted = 1; }
 
 constexpr const char* kFormat = "xgrad-char-rnn-1";
 
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// What the command line's validators cannot check (names, open ranges), checked before any file
+// is read or written; also applied to the configuration stored in a checkpoint.
+void check_config(const TrainConfig& c) {
+  if (c.model != "rnn" && c.model != "lstm" && c.model != "gru")
+    throw std::invalid_argument("--model must be rnn, lstm or gru, got '" + c.model + "'");
+  if (c.optimizer != "adam" && c.optimizer != "adamw" && c.optimizer != "sgd" && c.optimizer != "rmsprop")
+    throw std::invalid_argument("--optimizer must be adam, adamw, sgd or rmsprop, got '" + c.optimizer + "'");
+  if (!(c.val_fraction > 0 && c.val_fraction < 1))
+    throw std::invalid_argument("--val-fraction must be in (0, 1), got " + number(c.val_fraction));
+  if (!(c.dropout >= 0 && c.dropout <= 1))
+    throw std::invalid_argument("--dropout must be in [0, 1], got " + number(c.dropout));
+}
+
+// FNV-1a (64-bit) of the training text: a resumed run must read the very text it was trained on.
+std::string fingerprint(const std::string& text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char byte : text) h = (h ^ byte) * 1099511628211ull;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(a, b, ec)) return true;
+  return std::filesystem::absolute(a, ec).lexically_normal() == std::filesystem::absolute(b, ec).lexically_normal();
+}
+
 nlohmann::json to_json(const TrainConfig& c) {
   return {{"data", c.data},       {"val_fraction", c.val_fraction}, {"model", c.model},   {"embed", c.embed},
           {"hidden", c.hidden},   {"layers", c.layers},             {"dropout", c.dropout}, {"seq", c.seq},
@@ -60,6 +94,7 @@ struct Checkpoint {
   Vocabulary vocab;
   std::int64_t step = 0, data_position = 0;
   std::string rng;
+  std::string data_fingerprint;  // absent in checkpoints written before it was recorded
   double best_val = INFINITY, elapsed = 0;
   xg::StateDict model, optimizer;
   State hidden;
@@ -85,6 +120,12 @@ Checkpoint load_checkpoint(const std::string& path) {
   } catch (const std::exception& e) {
     throw std::runtime_error("'" + path + "' has malformed checkpoint metadata: " + e.what());
   }
+  try {
+    check_config(c.config);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("'" + path + "' has an invalid configuration: " + e.what());
+  }
+  if (auto it = file.metadata.find("data_fingerprint"); it != file.metadata.end()) c.data_fingerprint = it->second;
   c.vocab = Vocabulary::from_hex(meta("vocab"));
   c.rng = meta("rng");
   for (const auto& [name, t] : file.tensors) {
@@ -101,7 +142,7 @@ Checkpoint load_checkpoint(const std::string& path) {
 
 void save_checkpoint(const std::string& path, const CharRNN& model, const xg::optim::Optimizer& optimizer,
                      const TrainConfig& config, const Vocabulary& vocab, std::int64_t step, std::int64_t data_position,
-                     const State& hidden, double best_val, double elapsed) {
+                     const State& hidden, double best_val, double elapsed, const std::string& data_fingerprint) {
   xg::StateDict all = model.state_dict();
   for (const auto& [name, t] : optimizer.state_dict()) all.insert("optimizer." + name, t);
   if (hidden.h.defined()) all.insert("train.hidden", hidden.h);
@@ -115,6 +156,7 @@ void save_checkpoint(const std::string& path, const CharRNN& model, const xg::op
                         {"vocab", vocab.to_hex()},
                         {"step", std::to_string(step)},
                         {"data_position", std::to_string(data_position)},
+                        {"data_fingerprint", data_fingerprint},
                         {"rng", xg::default_generator().to_string()},
                         {"best_val", best},
                         {"elapsed_seconds", secs}});
@@ -129,8 +171,6 @@ std::unique_ptr<xg::optim::Optimizer> make_optimizer(const TrainConfig& c, std::
 }
 
 std::unique_ptr<CharRNN> make_model(const TrainConfig& c, std::int64_t vocab) {
-  if (c.model != "rnn" && c.model != "lstm" && c.model != "gru")
-    throw std::invalid_argument("--model must be rnn, lstm or gru, got '" + c.model + "'");
   return std::make_unique<CharRNN>(vocab, c.embed, c.hidden, c.layers, c.dropout, c.model);
 }
 
@@ -162,12 +202,16 @@ double validation_loss(CharRNN& model, const std::vector<std::int64_t>& tokens, 
 }  // namespace
 
 int train(const TrainConfig& requested) {
+  check_config(requested);
   if (requested.threads > 0) xg::set_num_threads(requested.threads);
   const std::string out_dir = requested.out;
   const std::string last_path = out_dir + "/last.safetensors", best_path = out_dir + "/best.safetensors";
   TrainConfig config = requested;
   Checkpoint resumed;
   if (requested.resume) {
+    if (!std::filesystem::exists(last_path))
+      throw std::runtime_error("--resume: there is no checkpoint " + last_path +
+                               " (train without --resume first, or give the --out of an earlier run)");
     resumed = load_checkpoint(last_path);
     // The model, data and optimizer are the checkpoint's; how long to go on is the command line's.
     config = resumed.config;
@@ -175,8 +219,21 @@ int train(const TrainConfig& requested) {
     config.minutes = requested.minutes;
     config.eval_every = requested.eval_every;
     config.out = requested.out;
+    // An empty --data (main.cpp: not given) means the checkpoint's. Another path is accepted only
+    // for the same text (a moved file); without a recorded fingerprint it must be the same file.
+    if (!requested.data.empty()) {
+      if (resumed.data_fingerprint.empty() && !same_file(requested.data, resumed.config.data))
+        throw std::runtime_error("--resume: the checkpoint was trained on '" + resumed.config.data + "', not '" +
+                                 requested.data + "' (omit --data to continue on its data)");
+      config.data = requested.data;
+    }
   }
   const std::string text = read_text_file(config.data);
+  const std::string data_fingerprint = fingerprint(text);
+  if (requested.resume && !resumed.data_fingerprint.empty() && data_fingerprint != resumed.data_fingerprint)
+    throw std::runtime_error("--resume: data file '" + config.data + "' is not the text the checkpoint was trained on ('" +
+                             resumed.config.data + "', " + resumed.data_fingerprint + "; this file has " +
+                             data_fingerprint + ")");
   const Vocabulary vocab = build_vocabulary(text);
   if (requested.resume && vocab.symbols != resumed.vocab.symbols)
     throw std::runtime_error("the data file's vocabulary (" + std::to_string(vocab.size()) +
@@ -189,7 +246,13 @@ int train(const TrainConfig& requested) {
 
   xg::manual_seed(config.seed);
   auto model = make_model(config, vocab.size());
-  if (!config.init_weights.empty()) model->load(config.init_weights);
+  if (!config.init_weights.empty()) {
+    try {
+      model->load(config.init_weights);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("--init-weights '" + config.init_weights + "': " + e.what());
+    }
+  }
   if (!requested.dump_init.empty()) model->save(requested.dump_init);
   auto optimizer = make_optimizer(config, model->parameters());
 
@@ -225,7 +288,8 @@ int train(const TrainConfig& requested) {
   double chars_per_s = 0;
   bool evaluated_last = false;
   auto checkpoint = [&](const std::string& path) {
-    save_checkpoint(path, *model, *optimizer, config, vocab, step, batcher.position(), hidden, best_val, elapsed());
+    save_checkpoint(path, *model, *optimizer, config, vocab, step, batcher.position(), hidden, best_val, elapsed(),
+                    data_fingerprint);
   };
 
   while ((total_steps == 0 || step < total_steps) && (config.minutes <= 0 || elapsed() < 60 * config.minutes) &&
@@ -286,7 +350,7 @@ int train(const TrainConfig& requested) {
 
 int sample(const std::string& path, std::int64_t length, double temperature, const std::string& prime,
            std::uint64_t seed) {
-  if (!(temperature > 0)) throw std::invalid_argument("--temperature must be positive, got " + std::to_string(temperature));
+  if (!(temperature > 0)) throw std::invalid_argument("--temperature must be positive, got " + number(temperature));
   Checkpoint ckpt = load_checkpoint(path);
   auto model = make_model(ckpt.config, ckpt.vocab.size());
   model->load_state_dict(ckpt.model);
