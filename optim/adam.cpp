@@ -5,6 +5,7 @@
 #include "autograd/creation.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/kernel_utils.hpp"
+#include "autograd/simd.hpp"
 
 namespace xg::optim {
 
@@ -50,6 +51,45 @@ void Adam::step() {
   }
 }
 
+namespace {
+
+// Per-tensor constants of one Adam step, rounded to T once (see update below).
+template <typename T>
+struct AdamConstants {
+  bool decoupled, maximize, coupled_decay;
+  T decay, weight_decay, b1, one_minus_b1, b2, one_minus_b2, neg_step_size, bias_correction2_sqrt, eps;
+};
+
+template <typename T>
+T choose(bool c, T a, T b) {
+  return c ? a : b;
+}
+template <typename T, typename A>
+xsimd::batch<T, A> choose(const xsimd::batch_bool<T, A>& c, const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b) {
+  return xsimd::select(c, a, b);
+}
+
+// One element (V = T) or one SIMD batch (V = xsimd::batch<T>) of the update: the same
+// operations in the same order either way, so vectorising cannot change a bit.
+template <typename V, typename T>
+void adam_element(V& p, V g, V& m, V& v, V* v_max, const AdamConstants<T>& k) {
+  if (k.decoupled) p = p * V(k.decay);
+  V gj = k.maximize ? -g : g;
+  if (k.coupled_decay) gj = xsimd::fma(V(k.weight_decay), p, gj);
+  m = xsimd::fma(V(k.one_minus_b1), gj, m * V(k.b1));
+  v = xsimd::fma(V(k.one_minus_b2) * gj, gj, v * V(k.b2));
+  V second = v;
+  if (v_max) {
+    // torch.maximum propagates NaN from either side.
+    *v_max = choose(xsimd::isnan(*v_max), *v_max, choose(*v_max >= second, *v_max, second));
+    second = *v_max;
+  }
+  const V denom = xsimd::sqrt(second) / V(k.bias_correction2_sqrt) + V(k.eps);
+  p = p + V(k.neg_step_size) * m / denom;
+}
+
+}  // namespace
+
 // Follows torch.optim.Adam's single-tensor path operation by operation: the bias corrections and
 // step size are computed in double (Python floats) and rounded to T once, as PyTorch does, and
 // ATen's fused kernels are std::fma here: add_(x, alpha) = fma(alpha, x, self) and
@@ -67,39 +107,39 @@ void Adam::update(std::size_t i, const Tensor& grad) {
   const double beta1 = o.betas_.first, beta2 = o.betas_.second;
   const double bias_correction1 = 1.0 - std::pow(beta1, t);
   const double bias_correction2 = 1.0 - std::pow(beta2, t);
+  const AdamConstants<T> k{decoupled_,
+                           o.maximize_,
+                           !decoupled_ && o.weight_decay_ != 0.0,
+                           static_cast<T>(1.0 - o.lr_ * o.weight_decay_),
+                           static_cast<T>(o.weight_decay_),
+                           static_cast<T>(beta1),
+                           static_cast<T>(1.0 - beta1),
+                           static_cast<T>(beta2),
+                           static_cast<T>(1.0 - beta2),
+                           static_cast<T>(-(o.lr_ / bias_correction1)),
+                           static_cast<T>(std::sqrt(bias_correction2)),
+                           static_cast<T>(o.eps_)};
 
   T* p = params_[i].data<T>();
   const T* g = grad.data<T>();
   T* m = buffer(0, i).data<T>();
   T* v = buffer(1, i).data<T>();
   T* v_max = o.amsgrad_ ? buffer(2, i).data<T>() : nullptr;
-  const T b1 = static_cast<T>(beta1), one_minus_b1 = static_cast<T>(1.0 - beta1);
-  const T b2 = static_cast<T>(beta2), one_minus_b2 = static_cast<T>(1.0 - beta2);
-  const T weight_decay = static_cast<T>(o.weight_decay_);
-  const T decay = static_cast<T>(1.0 - o.lr_ * o.weight_decay_);
-  const T neg_step_size = static_cast<T>(-(o.lr_ / bias_correction1));
-  const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-  const T eps = static_cast<T>(o.eps_);
-  const bool coupled_decay = !decoupled_ && o.weight_decay_ != 0.0;
-  const bool decoupled = decoupled_, maximize = o.maximize_;
-  // Elementwise, so splitting it over two threads cannot change a bit.
-  const std::int64_t n = params_[i].numel();
-  xg::detail::parallel_range(n, xg::detail::kParallelElements, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t j = begin; j < end; ++j) {
-      if (decoupled) p[j] = p[j] * decay;
-      T gj = maximize ? -g[j] : g[j];
-      if (coupled_decay) gj = std::fma(weight_decay, p[j], gj);
-      m[j] = std::fma(one_minus_b1, gj, m[j] * b1);
-      v[j] = std::fma(one_minus_b2 * gj, gj, v[j] * b2);
-      T second = v[j];
-      if (v_max) {
-        // torch.maximum propagates NaN from either side.
-        if (!std::isnan(v_max[j]) && !(v_max[j] >= second)) v_max[j] = second;
-        second = v_max[j];
-      }
-      const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-      p[j] = p[j] + neg_step_size * m[j] / denom;
+  using Batch = xsimd::batch<T>;
+  constexpr std::int64_t width = static_cast<std::int64_t>(Batch::size);
+  // Elementwise, so splitting it over two threads cannot change a bit either.
+  xg::detail::parallel_range(params_[i].numel(), xg::detail::kParallelElements, [&](std::int64_t begin, std::int64_t end) {
+    std::int64_t j = begin;
+    for (; j + width <= end; j += width) {
+      Batch pb = Batch::load_unaligned(p + j), mb = Batch::load_unaligned(m + j), vb = Batch::load_unaligned(v + j);
+      Batch mxb = v_max ? Batch::load_unaligned(v_max + j) : Batch(T(0));
+      adam_element(pb, Batch::load_unaligned(g + j), mb, vb, v_max ? &mxb : nullptr, k);
+      pb.store_unaligned(p + j);
+      mb.store_unaligned(m + j);
+      vb.store_unaligned(v + j);
+      if (v_max) mxb.store_unaligned(v_max + j);
     }
+    for (; j < end; ++j) adam_element(p[j], g[j], m[j], v[j], v_max ? &v_max[j] : nullptr, k);
   });
 }
 

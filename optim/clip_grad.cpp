@@ -29,7 +29,15 @@ double grad_norm(const Tensor& g, double p) {
       return acc;
     }
     if (p == 2.0) {
-      for (std::int64_t j = 0; j < n; ++j) acc += static_cast<double>(d[j]) * static_cast<double>(d[j]);
+      // Eight independent partial sums (a fixed order, so the result is still deterministic): one
+      // running sum is a chain of dependent adds, 4× slower, and this runs over every gradient
+      // each step (5 % of a batch-1 char-RNN step before).
+      double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      std::int64_t j = 0;
+      for (; j + 8 <= n; j += 8)
+        for (int l = 0; l < 8; ++l) part[l] += static_cast<double>(d[j + l]) * static_cast<double>(d[j + l]);
+      for (; j < n; ++j) part[0] += static_cast<double>(d[j]) * static_cast<double>(d[j]);
+      for (double v : part) acc += v;
       return std::sqrt(acc);
     }
     for (std::int64_t j = 0; j < n; ++j) acc += std::pow(std::abs(static_cast<double>(d[j])), p);
