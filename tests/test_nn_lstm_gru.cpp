@@ -53,37 +53,35 @@ void copy_weights(const Weights& w, nn::Module& cell) {
   sd.insert("bias_hh", w.bias_hh);
   cell.load_state_dict(sd);
 }
+
+// gradcheck over the option grid: BPTT over 5 steps w.r.t. the input, the `states` initial state
+// tensors (h0, and c0 for the LSTM) and every parameter. `run` maps (module, inputs) to outputs.
+template <typename Module, typename Options, typename Run>
+void check_gradient_over_option_grid(std::uint64_t seed, int states, Run run) {
+  const std::int64_t L = 5, N = 2, Hin = 3, H = 3;
+  for (const Config& c : all_configs()) {
+    BOOST_TEST_CONTEXT(describe(c)) {
+      manual_seed(seed++);
+      auto module = std::make_shared<Module>(
+          Options(Hin, H).num_layers(c.layers).batch_first(c.batch_first).bidirectional(c.bidirectional).bias(c.bias));
+      module->to(kFloat64);
+      const std::int64_t D = c.bidirectional ? 2 : 1;
+      Inputs inputs{leaf(c.batch_first ? Shape{N, L, Hin} : Shape{L, N, Hin}, seed++)};
+      for (int k = 0; k < states; ++k) inputs.push_back(leaf({D * c.layers, N, H}, seed++, -0.5, 0.5));
+      for (const Tensor& p : module->parameters()) inputs.push_back(p);
+      check_gradient_multi([&](const Inputs& in) { return run(*module, in); }, inputs);
+    }
+  }
+}
 }  // namespace
 
 // ---- LSTM ------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(lstm_gradient_over_option_grid) {
-  // BPTT over 5 steps w.r.t. input, h0, c0 and every parameter.
-  const std::int64_t L = 5, N = 2, Hin = 3, H = 3;
-  std::uint64_t seed = 100;
-  for (const Config& c : all_configs()) {
-    BOOST_TEST_CONTEXT(describe(c)) {
-      manual_seed(seed++);
-      auto lstm = std::make_shared<nn::LSTM>(nn::LSTMOptions(Hin, H)
-                                                 .num_layers(c.layers)
-                                                 .batch_first(c.batch_first)
-                                                 .bidirectional(c.bidirectional)
-                                                 .bias(c.bias));
-      lstm->to(kFloat64);
-      const std::int64_t D = c.bidirectional ? 2 : 1;
-      Tensor x = leaf(c.batch_first ? Shape{N, L, Hin} : Shape{L, N, Hin}, seed++);
-      Tensor h0 = leaf({D * c.layers, N, H}, seed++, -0.5, 0.5);
-      Tensor c0 = leaf({D * c.layers, N, H}, seed++, -0.5, 0.5);
-      Inputs inputs{x, h0, c0};
-      for (const Tensor& p : lstm->parameters()) inputs.push_back(p);
-      check_gradient_multi(
-          [&](const Inputs& in) {
-            auto [out, state] = lstm->forward(in[0], {in[1], in[2]});
-            return Inputs{out, state.first, state.second};
-          },
-          inputs);
-    }
-  }
+  check_gradient_over_option_grid<nn::LSTM, nn::LSTMOptions>(100, 2, [](nn::LSTM& lstm, const Inputs& in) {
+    auto [out, state] = lstm.forward(in[0], {in[1], in[2]});
+    return Inputs{out, state.first, state.second};
+  });
 }
 
 BOOST_AUTO_TEST_CASE(lstm_unbatched_gradient_and_default_state) {
@@ -280,31 +278,10 @@ BOOST_AUTO_TEST_CASE(lstm_cell_rejects_bad_input) {
 // ---- GRU -------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(gru_gradient_over_option_grid) {
-  // BPTT over 5 steps w.r.t. input, h0 and every parameter.
-  const std::int64_t L = 5, N = 2, Hin = 3, H = 3;
-  std::uint64_t seed = 200;
-  for (const Config& c : all_configs()) {
-    BOOST_TEST_CONTEXT(describe(c)) {
-      manual_seed(seed++);
-      auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(Hin, H)
-                                               .num_layers(c.layers)
-                                               .batch_first(c.batch_first)
-                                               .bidirectional(c.bidirectional)
-                                               .bias(c.bias));
-      gru->to(kFloat64);
-      const std::int64_t D = c.bidirectional ? 2 : 1;
-      Tensor x = leaf(c.batch_first ? Shape{N, L, Hin} : Shape{L, N, Hin}, seed++);
-      Tensor h0 = leaf({D * c.layers, N, H}, seed++, -0.5, 0.5);
-      Inputs inputs{x, h0};
-      for (const Tensor& p : gru->parameters()) inputs.push_back(p);
-      check_gradient_multi(
-          [&](const Inputs& in) {
-            auto [out, hn] = gru->forward(in[0], in[1]);
-            return Inputs{out, hn};
-          },
-          inputs);
-    }
-  }
+  check_gradient_over_option_grid<nn::GRU, nn::GRUOptions>(200, 1, [](nn::GRU& gru, const Inputs& in) {
+    auto [out, hn] = gru.forward(in[0], in[1]);
+    return Inputs{out, hn};
+  });
 }
 
 BOOST_AUTO_TEST_CASE(gru_unbatched_gradient_and_default_h0) {
