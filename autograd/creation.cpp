@@ -2,8 +2,6 @@
 
 #include <cfloat>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -14,16 +12,6 @@
 namespace xg {
 namespace {
 
-// The shortest %g form that reads back exactly (1, -0.5, 1e+40), for messages.
-std::string number(double value) {
-  char buf[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
-    if (std::strtod(buf, nullptr) == value) break;
-  }
-  return buf;
-}
-
 // A fill value must be representable in the dtype, as in PyTorch ("value cannot be converted to
 // type int64_t without overflow"): int64 takes finite values in [−2⁶³, 2⁶³), float32 any value
 // whose magnitude is at most FLT_MAX (±inf and NaN are kept as they are).
@@ -32,7 +20,7 @@ void check_fill_value(const char* op, double value, Dtype dtype) {
   if (dtype == kInt64) fits = value >= -9223372036854775808.0 && value < 9223372036854775808.0;
   else if (dtype == kFloat32) fits = !std::isfinite(value) || std::abs(value) <= FLT_MAX;
   if (!fits)
-    throw std::invalid_argument(std::string(op) + ": value " + number(value) + " cannot be converted to " +
+    throw std::invalid_argument(std::string(op) + ": value " + format_number(value) + " cannot be converted to " +
                                 dtype_name(dtype) + " without overflow");
 }
 
@@ -53,11 +41,11 @@ void check_writable(const char* op, const Tensor& t) {
 // range, but found from=1 > to=0").
 void check_uniform_bounds(const char* op, double low, double high) {
   if (!std::isfinite(low) || !std::isfinite(high))
-    throw std::invalid_argument(std::string(op) + ": expected finite bounds, got low = " + number(low) +
-                                ", high = " + number(high));
+    throw std::invalid_argument(std::string(op) + ": expected finite bounds, got low = " + format_number(low) +
+                                ", high = " + format_number(high));
   if (low > high)
-    throw std::invalid_argument(std::string(op) + ": expected a [low, high) range, but found low = " + number(low) +
-                                " > high = " + number(high));
+    throw std::invalid_argument(std::string(op) + ": expected a [low, high) range, but found low = " + format_number(low) +
+                                " > high = " + format_number(high));
 }
 
 }  // namespace
@@ -211,7 +199,7 @@ void uniform_(Tensor& t, double low, double high, Generator& generator) {
 void normal_(Tensor& t, double mean, double stddev, Generator& generator) {
   detail::check_floating("normal_", t);
   check_writable("normal_", t);
-  if (!(stddev >= 0)) throw std::invalid_argument("normal_: expected std >= 0, but found std = " + number(stddev));
+  if (!(stddev >= 0)) throw std::invalid_argument("normal_: expected std >= 0, but found std = " + format_number(stddev));
   fill_with(t, [&](std::int64_t) { return mean + stddev * generator.normal(); });
 }
 

@@ -1,5 +1,7 @@
 #include "autograd/shape.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -20,6 +22,15 @@ std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;
   for (auto s : shape) n *= s;
   return n;
+}
+
+std::string format_number(double value) {
+  char buf[32];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
+    if (std::strtod(buf, nullptr) == value) break;
+  }
+  return buf;
 }
 
 std::string shape_str(const Shape& shape) {

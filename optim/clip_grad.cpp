@@ -49,9 +49,9 @@ double grad_norm(const Tensor& g, double p) {
 
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type, bool error_if_nonfinite) {
   if (!(max_norm >= 0.0))
-    throw std::invalid_argument("clip_grad_norm_: max_norm must be non-negative, got " + detail::format_number(max_norm));
+    throw std::invalid_argument("clip_grad_norm_: max_norm must be non-negative, got " + format_number(max_norm));
   if (!(norm_type > 0.0))
-    throw std::invalid_argument("clip_grad_norm_: unsupported norm_type " + detail::format_number(norm_type) +
+    throw std::invalid_argument("clip_grad_norm_: unsupported norm_type " + format_number(norm_type) +
                                 " (expected a positive number or inf)");
   std::vector<Tensor> grads;
   for (std::size_t i = 0; i < params.size(); ++i) {
@@ -74,8 +74,8 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
     total = std::pow(acc, 1.0 / norm_type);
   }
   if (error_if_nonfinite && !std::isfinite(total))
-    throw std::runtime_error("clip_grad_norm_: the total norm of order " + detail::format_number(norm_type) +
-                             " for gradients from `parameters` is non-finite (" + detail::format_number(total) +
+    throw std::runtime_error("clip_grad_norm_: the total norm of order " + format_number(norm_type) +
+                             " for gradients from `parameters` is non-finite (" + format_number(total) +
                              "), so it cannot be clipped. To scale the gradients by the non-finite norm anyway, "
                              "set error_if_nonfinite=false");
   const double coef = max_norm / (total + 1e-6);
@@ -94,7 +94,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
 
 void clip_grad_value_(const std::vector<Tensor>& params, double value) {
   if (!(value >= 0.0))
-    throw std::invalid_argument("clip_grad_value_: clip value must be non-negative, got " + detail::format_number(value));
+    throw std::invalid_argument("clip_grad_value_: clip value must be non-negative, got " + format_number(value));
   NoGradGuard no_grad;
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (!params[i].defined())

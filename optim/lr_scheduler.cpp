@@ -48,7 +48,7 @@ void LRScheduler::load_base(const StateDict& state, const std::string& prefix) {
   }
   if (!(values[0] >= 0.0) || values[0] != std::floor(values[0]) || values[0] > 9.0e15)
     throw std::invalid_argument(op + "entry '" + prefix + "last_epoch' must be a non-negative integer, got " +
-                                detail::format_number(values[0]));
+                                format_number(values[0]));
   last_epoch_ = static_cast<std::int64_t>(values[0]);
   base_lr_ = values[1];
   last_lr_ = values[2];
@@ -111,7 +111,7 @@ LinearWarmup::LinearWarmup(Optimizer& optimizer, double start_factor, std::int64
       after_(std::move(after)) {
   if (!(start_factor > 0.0 && start_factor <= 1.0))
     throw std::invalid_argument("LinearWarmup: start_factor must be in (0, 1], got " +
-                                detail::format_number(start_factor));
+                                format_number(start_factor));
   if (warmup_steps < 1)
     throw std::invalid_argument("LinearWarmup: warmup_steps must be at least 1, got " + std::to_string(warmup_steps));
   if (after_ && &after_->optimizer() != &optimizer)

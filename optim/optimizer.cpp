@@ -13,16 +13,6 @@ namespace xg::optim {
 
 namespace detail {
 
-std::string format_number(double value) {
-  // The shortest %g form that reads back exactly, like Python's repr (1e-08, 1.5, -0.001).
-  char buf[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
-    if (std::strtod(buf, nullptr) == value) break;
-  }
-  return buf;
-}
-
 void throw_invalid_option(const std::string& optimizer, const std::string& what, double value) {
   throw std::invalid_argument(optimizer + ": invalid " + what + ": " + format_number(value));
 }
@@ -161,7 +151,7 @@ void Optimizer::load_state_dict(const StateDict& state) {
           const double v = tensor.numel() == 1 ? tensor.item() : -1.0;
           if (!(v >= 0.0) || v != std::floor(v) || v > 9.0e15)
             throw std::invalid_argument(op + "entry '" + prefix + "step' must be one non-negative integer, got " +
-                                        (tensor.numel() == 1 ? detail::format_number(v)
+                                        (tensor.numel() == 1 ? format_number(v)
                                                              : "shape " + shape_str(tensor.shape())));
           steps[i] = static_cast<std::int64_t>(v);
           seen_step = true;

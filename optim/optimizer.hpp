@@ -94,8 +94,6 @@ class Optimizer {
 namespace detail {
 /// "<name>: invalid <what>: <value>" as std::invalid_argument (value printed like Python's repr).
 [[noreturn]] void throw_invalid_option(const std::string& optimizer, const std::string& what, double value);
-/// Formats a double the way the error messages show it (1.5, -0.001, 1e-08).
-std::string format_number(double value);
 }  // namespace detail
 
 }  // namespace xg::optim

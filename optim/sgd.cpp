@@ -21,8 +21,8 @@ void SGD::validate_options() const {
   if (!(o.weight_decay_ >= 0.0)) detail::throw_invalid_option(name(), "weight_decay value", o.weight_decay_);
   if (o.nesterov_ && (o.momentum_ <= 0.0 || o.dampening_ != 0.0))
     throw std::invalid_argument("SGD: Nesterov momentum requires a momentum and zero dampening (momentum " +
-                                detail::format_number(o.momentum_) + ", dampening " +
-                                detail::format_number(o.dampening_) + ")");
+                                format_number(o.momentum_) + ", dampening " +
+                                format_number(o.dampening_) + ")");
 }
 
 std::vector<Optimizer::Hyperparameter> SGD::hyperparameters() {

@@ -27,12 +27,6 @@ extern "C" void on_sigint(int) { interrupted = 1; }
 
 constexpr const char* kFormat = "xgrad-char-rnn-1";
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 // What the command line's validators cannot check (names, open ranges), checked before any file
 // is read or written; also applied to the configuration stored in a checkpoint.
 void check_config(const TrainConfig& c) {
@@ -41,9 +35,9 @@ void check_config(const TrainConfig& c) {
   if (c.optimizer != "adam" && c.optimizer != "adamw" && c.optimizer != "sgd" && c.optimizer != "rmsprop")
     throw std::invalid_argument("--optimizer must be adam, adamw, sgd or rmsprop, got '" + c.optimizer + "'");
   if (!(c.val_fraction > 0 && c.val_fraction < 1))
-    throw std::invalid_argument("--val-fraction must be in (0, 1), got " + number(c.val_fraction));
+    throw std::invalid_argument("--val-fraction must be in (0, 1), got " + xg::format_number(c.val_fraction));
   if (!(c.dropout >= 0 && c.dropout <= 1))
-    throw std::invalid_argument("--dropout must be in [0, 1], got " + number(c.dropout));
+    throw std::invalid_argument("--dropout must be in [0, 1], got " + xg::format_number(c.dropout));
 }
 
 // FNV-1a (64-bit) of the training text: a resumed run must read the very text it was trained on.
@@ -350,7 +344,7 @@ int train(const TrainConfig& requested) {
 
 int sample(const std::string& path, std::int64_t length, double temperature, const std::string& prime,
            std::uint64_t seed) {
-  if (!(temperature > 0)) throw std::invalid_argument("--temperature must be positive, got " + number(temperature));
+  if (!(temperature > 0)) throw std::invalid_argument("--temperature must be positive, got " + xg::format_number(temperature));
   Checkpoint ckpt = load_checkpoint(path);
   auto model = make_model(ckpt.config, ckpt.vocab.size());
   model->load_state_dict(ckpt.model);
