@@ -79,7 +79,8 @@ bool try_gemv(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, 
               const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
   if (m != 1 && n != 1) return false;
   const std::int64_t len = m == 1 ? n : m, stride = m == 1 ? 1 : ldc;
-  for (std::int64_t i = 0; i < len; ++i) c[i * stride] = beta == T(0) ? T(0) : beta * c[i * stride];
+  if (beta != T(1))
+    for (std::int64_t i = 0; i < len; ++i) c[i * stride] = beta == T(0) ? T(0) : beta * c[i * stride];
   if (m == 1) {
     // c (1×n) = x · op(B) with x = row 0 of op(A): y = op(B)ᵀ x.
     const std::int64_t incx = ta ? lda : 1;
