@@ -18,6 +18,7 @@
 #include "autograd/tensor.hpp"
 #include "autograd/serialization.hpp"
 #include "autograd/state_dict.hpp"
+#include "autograd/version.hpp"
 #include "nn/nn.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
