@@ -25,7 +25,7 @@ class ResidualMLP : public xg::nn::Module {
 int main() {
   xg::manual_seed(0);
   auto block = std::make_shared<ResidualMLP>(4, 16);
-  for (const auto& [name, p] : block->named_parameters())  // fc1.weight, fc1.bias, …, scale
+  for (const auto& [name, p] : block->named_parameters())  // scale, fc1.weight, …: own ones first
     std::cout << name << " " << xg::shape_str(p.shape()) << "\n";
   std::cout << *block << "\n";
 
