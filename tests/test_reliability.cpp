@@ -2,8 +2,8 @@
 // Reliability of training with the char_rnn program: determinism (across runs and BLAS thread
 // counts), crash safety (SIGKILL after a checkpoint, then resume), SIGINT, and the autograd
 // graph being freed after every step.
-#include "test_helpers.hpp"
 #include "char_rnn_harness.hpp"
+#include "test_helpers.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -19,7 +19,7 @@
 #include <sstream>
 #include <thread>
 
-#include "autograd/blas.hpp"
+#include "autograd/detail/blas.hpp"
 #include "examples/char_rnn/model.hpp"
 
 using namespace xg;
