@@ -17,7 +17,7 @@ struct SafetensorsFile {
 /// Writes a safetensors file: 8-byte little-endian header length N, N bytes of JSON
 /// {"name": {"dtype": "F32"|"F64"|"I64", "shape": [...], "data_offsets": [begin, end]}, ...,
 ///  "__metadata__": {"k": "v"}} (padded with spaces to a multiple of 8), then the raw
-/// little-endian row-major data. Atomic: writes `path`.tmp.<pid> in the same folder, fsyncs it,
+/// little-endian row-major data. Atomic: writes `path.tmp.<pid>` in the same folder, fsyncs it,
 /// renames it over `path` and fsyncs the folder — a crash leaves either the old or the new file.
 /// Throws std::runtime_error naming the path on any I/O failure.
 void save_safetensors(const std::string& path, const StateDict& tensors,
