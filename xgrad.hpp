@@ -21,6 +21,7 @@
 #include "autograd/state_dict.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/version.hpp"
+#include "autograd/xtensor.hpp"
 #include "nn/nn.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
