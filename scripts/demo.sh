@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: set up, build, fetch tiny-shakespeare, train a char-level RNN for a few minutes
+# The main job: set up, build, check the shipped tiny-shakespeare (data/tinyshakespeare.txt), train a char-level RNN for a few minutes
 # on 2 cores, then sample from the best checkpoint. Extra arguments go to `char_rnn train`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
