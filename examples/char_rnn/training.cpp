@@ -1,5 +1,6 @@
 #include "training.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -22,8 +23,14 @@
 namespace char_rnn {
 namespace {
 
+// The signal that asked training to stop (SIGINT: Ctrl-C; SIGTERM: docker stop, systemd,
+// Kubernetes), 0 if none. The first one saves a checkpoint and exits 0; the handler then restores
+// the default action, so a second one ends the process at once.
 volatile std::sig_atomic_t interrupted = 0;
-extern "C" void on_sigint(int) { interrupted = 1; }
+extern "C" void on_stop_signal(int signal) {
+  interrupted = signal;
+  std::signal(signal, SIG_DFL);
+}
 
 constexpr const char* kFormat = "xgrad-char-rnn-1";
 
@@ -80,6 +87,36 @@ TrainConfig from_json(const nlohmann::json& j) {
   return c;
 }
 
+/// The best validation loss so far, the step it was reached at (−1: unknown, a checkpoint from
+/// before it was recorded), and the evaluations since then without improvement (for --patience).
+struct BestSoFar {
+  double val = INFINITY;
+  std::int64_t step = -1, evals_since = 0;
+  /// Records an evaluation at `step`; true if it improved on the best.
+  bool record(double loss, std::int64_t at) {
+    if (loss < val) {
+      val = loss, step = at, evals_since = 0;
+      return true;
+    }
+    ++evals_since;
+    return false;
+  }
+};
+
+/// Refuses model weights that hold NaN or ±Inf (a run that diverged): they would sample garbage
+/// and evaluate to nan. Names the file, the first bad tensor and how many values are bad.
+void require_finite(const std::string& path, const xg::StateDict& weights) {
+  for (const auto& [name, t] : weights) {
+    if (t.dtype() == xg::kInt64) continue;
+    const std::vector<double> values = t.to_vector();
+    const auto bad = std::count_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); });
+    if (bad > 0)
+      throw std::runtime_error("'" + path + "': weight '" + name + "' has " + std::to_string(bad) + " non-finite value" +
+                               (bad > 1 ? "s" : "") + " (NaN or Inf) out of " + std::to_string(values.size()) +
+                               ": the model diverged; use an earlier checkpoint");
+  }
+}
+
 /// A checkpoint's contents: model weights under their PyTorch names, the optimizer's state
 /// under "optimizer.", the carried hidden state as "train.hidden" (an LSTM's cell state as
 /// "train.cell"), the rest in metadata.
@@ -89,7 +126,8 @@ struct Checkpoint {
   std::int64_t step = 0, data_position = 0;
   std::string rng;
   std::string data_fingerprint;  // absent in checkpoints written before it was recorded
-  double best_val = INFINITY, elapsed = 0;
+  BestSoFar best;
+  double elapsed = 0;
   xg::StateDict model, optimizer;
   State hidden;
 };
@@ -109,8 +147,12 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.config = from_json(nlohmann::json::parse(meta("config")));
     c.step = std::stoll(meta("step"));
     c.data_position = std::stoll(meta("data_position"));
-    c.best_val = std::stod(meta("best_val"));
+    c.best.val = std::stod(meta("best_val"));
     c.elapsed = std::stod(meta("elapsed_seconds"));
+    // Absent in checkpoints written before they were recorded.
+    if (auto it = file.metadata.find("best_step"); it != file.metadata.end()) c.best.step = std::stoll(it->second);
+    if (auto it = file.metadata.find("evals_since_best"); it != file.metadata.end())
+      c.best.evals_since = std::stoll(it->second);
   } catch (const std::exception& e) {
     throw std::runtime_error("'" + path + "' has malformed checkpoint metadata: " + e.what());
   }
@@ -136,13 +178,13 @@ Checkpoint load_checkpoint(const std::string& path) {
 
 void save_checkpoint(const std::string& path, const CharRNN& model, const xg::optim::Optimizer& optimizer,
                      const TrainConfig& config, const Vocabulary& vocab, std::int64_t step, std::int64_t data_position,
-                     const State& hidden, double best_val, double elapsed, const std::string& data_fingerprint) {
+                     const State& hidden, const BestSoFar& best, double elapsed, const std::string& data_fingerprint) {
   xg::StateDict all = model.state_dict();
   for (const auto& [name, t] : optimizer.state_dict()) all.insert("optimizer." + name, t);
   if (hidden.h.defined()) all.insert("train.hidden", hidden.h);
   if (hidden.c.defined()) all.insert("train.cell", hidden.c);
-  char best[64], secs[64];
-  std::snprintf(best, sizeof best, "%.17g", best_val);
+  char best_text[64], secs[64];
+  std::snprintf(best_text, sizeof best_text, "%.17g", best.val);
   std::snprintf(secs, sizeof secs, "%.3f", elapsed);
   xg::save_safetensors(path, all,
                        {{"format", kFormat},
@@ -152,7 +194,9 @@ void save_checkpoint(const std::string& path, const CharRNN& model, const xg::op
                         {"data_position", std::to_string(data_position)},
                         {"data_fingerprint", data_fingerprint},
                         {"rng", xg::default_generator().to_string()},
-                        {"best_val", best},
+                        {"best_val", best_text},
+                        {"best_step", std::to_string(best.step)},
+                        {"evals_since_best", std::to_string(best.evals_since)},
                         {"elapsed_seconds", secs}});
 }
 
@@ -166,6 +210,26 @@ std::unique_ptr<xg::optim::Optimizer> make_optimizer(const TrainConfig& c, std::
 
 std::unique_ptr<CharRNN> make_model(const TrainConfig& c, std::int64_t vocab) {
   return std::make_unique<CharRNN>(vocab, c.embed, c.hidden, c.layers, c.dropout, c.model);
+}
+
+/// The model weights in `path`, for --init-weights: a plain weights file (e.g. from --dump-init
+/// or PyTorch), or a char_rnn checkpoint, whose model part is taken (its optimizer state and
+/// carried state are left out) after checking it was trained on the same vocabulary.
+xg::StateDict initial_weights(const std::string& path, const Vocabulary& vocab) {
+  xg::SafetensorsFile file = xg::load_safetensors(path);
+  xg::StateDict weights;
+  if (auto it = file.metadata.find("format"); it != file.metadata.end() && it->second == kFormat) {
+    Checkpoint c = load_checkpoint(path);
+    if (c.vocab.symbols != vocab.symbols)
+      throw std::runtime_error("the checkpoint's vocabulary (" + std::to_string(c.vocab.size()) +
+                               " symbols) differs from the data's (" + std::to_string(vocab.size()) +
+                               "): its embedding rows would mean other characters");
+    weights = c.model;
+  } else {
+    weights = file.tensors;
+  }
+  require_finite(path, weights);
+  return weights;
 }
 
 /// Mean cross-entropy (nats/char) over every window of `tokens`, hidden state carried across
@@ -212,6 +276,7 @@ int train(const TrainConfig& requested) {
     config.steps = requested.steps;
     config.minutes = requested.minutes;
     config.eval_every = requested.eval_every;
+    config.patience = requested.patience;
     config.out = requested.out;
     // An empty --data (main.cpp: not given) means the checkpoint's. Another path is accepted only
     // for the same text (a moved file); without a recorded fingerprint it must be the same file.
@@ -242,7 +307,7 @@ int train(const TrainConfig& requested) {
   auto model = make_model(config, vocab.size());
   if (!config.init_weights.empty()) {
     try {
-      model->load(config.init_weights);
+      model->load_state_dict(initial_weights(config.init_weights, vocab));
     } catch (const std::exception& e) {
       throw std::runtime_error("--init-weights '" + config.init_weights + "': " + e.what());
     }
@@ -251,16 +316,18 @@ int train(const TrainConfig& requested) {
   auto optimizer = make_optimizer(config, model->parameters());
 
   std::int64_t step = 0;
-  double best_val = INFINITY, elapsed_before = 0;
+  BestSoFar best;
+  double elapsed_before = 0;
   State hidden;
   if (requested.resume) {
+    require_finite(last_path, resumed.model);
     model->load_state_dict(resumed.model);
     optimizer->load_state_dict(resumed.optimizer);
     hidden = resumed.hidden;
     step = resumed.step;
     batcher.set_position(resumed.data_position);
     xg::default_generator().set_state_from_string(resumed.rng);
-    best_val = resumed.best_val;
+    best = resumed.best;
     elapsed_before = resumed.elapsed;
   }
   const std::int64_t total_steps = config.steps > 0 ? config.steps : (config.minutes > 0 ? 0 : 1000);
@@ -271,7 +338,8 @@ int train(const TrainConfig& requested) {
             << " parameters" << (requested.resume ? ", resumed at step " + std::to_string(step) : "") << "\n";
 
   interrupted = 0;
-  std::signal(SIGINT, on_sigint);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   Progress progress(total_steps, config.minutes);
   const auto params = model->parameters();
   std::vector<LogRow> rows;
@@ -279,19 +347,37 @@ int train(const TrainConfig& requested) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - start).count(); };
-  double chars_per_s = 0;
-  bool evaluated_last = false;
+  double chars_per_s = 0, last_val = NAN;
+  bool evaluated_last = false, stopped_early = false;
   auto checkpoint = [&](const std::string& path) {
-    save_checkpoint(path, *model, *optimizer, config, vocab, step, batcher.position(), hidden, best_val, elapsed(),
+    save_checkpoint(path, *model, *optimizer, config, vocab, step, batcher.position(), hidden, best, elapsed(),
                     data_fingerprint);
+  };
+  // Validation loss now; checkpoints (best too when it improved), log.csv and the plot.
+  auto evaluate_and_save = [&] {
+    last_val = validation_loss(*model, split.val, config.batch, config.seq);
+    if (!rows.empty() && rows.back().step == step) rows.back().val_loss = last_val;
+    const bool improved = best.record(last_val, step);
+    checkpoint(last_path);
+    if (improved) checkpoint(best_path);
+    append_csv(out_dir + "/log.csv", rows);
+    rows.clear();
+    write_loss_plot(out_dir + "/loss.svg", read_csv(out_dir + "/log.csv"));
+    evaluated_last = true;
+    stopped_early = config.patience > 0 && best.evals_since >= config.patience;
   };
 
   while ((total_steps == 0 || step < total_steps) && (config.minutes <= 0 || elapsed() < 60 * config.minutes) &&
-         !interrupted) {
+         !interrupted && !stopped_early) {
     const auto t0 = clock::now();
     if (batcher.next(inputs, targets)) hidden = State();  // a new pass over the data
     auto [logits, h_n] = model->forward(xg::from_vector(inputs, {config.seq, config.batch}), hidden);
     xg::Tensor loss = xg::cross_entropy(logits, xg::from_vector(targets, {config.seq * config.batch}));
+    const double train_loss = loss.item();
+    if (!std::isfinite(train_loss))  // before the step: the weights and the checkpoints stay finite
+      throw std::runtime_error("training diverged: the loss of step " + std::to_string(step + 1) + " is " +
+                               xg::format_number(train_loss) + " (try a lower --lr or --clip); " + last_path +
+                               " holds the last checkpoint");
     optimizer->zero_grad();
     loss.backward();
     xg::optim::clip_grad_norm_(params, config.clip);
@@ -301,43 +387,53 @@ int train(const TrainConfig& requested) {
     const double dt = std::chrono::duration<double>(clock::now() - t0).count();
     const double rate = static_cast<double>(config.seq * config.batch) / dt;
     chars_per_s = chars_per_s == 0 ? rate : 0.9 * chars_per_s + 0.1 * rate;
-    rows.push_back({step, elapsed(), loss.item(), NAN, optimizer->lr(), chars_per_s});
+    rows.push_back({step, elapsed(), train_loss, NAN, optimizer->lr(), chars_per_s});
     evaluated_last = false;
-    if (step % config.eval_every == 0 || step == total_steps) {
-      const double val = validation_loss(*model, split.val, config.batch, config.seq);
-      rows.back().val_loss = val;
-      const bool improved = val < best_val;
-      if (improved) best_val = val;
-      checkpoint(last_path);
-      if (improved) checkpoint(best_path);
-      append_csv(out_dir + "/log.csv", rows);
-      rows.clear();
-      write_loss_plot(out_dir + "/loss.svg", read_csv(out_dir + "/log.csv"));
-      evaluated_last = true;
-    }
-    progress.update(step, loss.item(), evaluated_last ? best_val : NAN, chars_per_s, elapsed());
+    if (step % config.eval_every == 0 || step == total_steps) evaluate_and_save();
+    ProgressFields fields;
+    fields.step = step;
+    fields.train_loss = train_loss;
+    fields.val_loss = last_val;
+    fields.best_val = best.val;
+    fields.best_step = best.step;
+    fields.chars_per_s = chars_per_s;
+    progress.update(fields, elapsed(), evaluated_last);
   }
   if (!evaluated_last && step > 0) {
-    if (!interrupted) {
-      const double val = validation_loss(*model, split.val, config.batch, config.seq);
-      if (!rows.empty()) rows.back().val_loss = val;
-      if (val < best_val) {
-        best_val = val;
-        checkpoint(best_path);
-      }
+    if (interrupted) {  // no time for a validation pass: save where we are
+      checkpoint(last_path);
+      append_csv(out_dir + "/log.csv", rows);
+      write_loss_plot(out_dir + "/loss.svg", read_csv(out_dir + "/log.csv"));
+    } else {
+      evaluate_and_save();
     }
-    checkpoint(last_path);
-    append_csv(out_dir + "/log.csv", rows);
-    write_loss_plot(out_dir + "/loss.svg", read_csv(out_dir + "/log.csv"));
   }
   progress.finish();
   std::signal(SIGINT, SIG_DFL);
-  char summary[256];
-  std::snprintf(summary, sizeof summary, "char_rnn: %s at step %lld after %s; best validation loss %.4f nats/char",
-                interrupted ? "interrupted, checkpoint saved" : "done", static_cast<long long>(step),
-                format_duration(elapsed()).c_str(), best_val);
-  std::cerr << summary << "\n"
-            << "char_rnn: wrote " << last_path << ", " << best_path << ", " << out_dir << "/log.csv, " << out_dir
+  std::signal(SIGTERM, SIG_DFL);
+  char line[512];
+  const char* how = interrupted == SIGTERM ? "stopped by SIGTERM, checkpoint saved"
+                    : interrupted        ? "interrupted, checkpoint saved"
+                    : stopped_early      ? "stopped early"
+                                         : "done";
+  std::snprintf(line, sizeof line, "char_rnn: %s at step %lld after %s; best validation loss %.4f nats/char%s", how,
+                static_cast<long long>(step), format_duration(elapsed()).c_str(), best.val,
+                best.step >= 0 ? (" at step " + std::to_string(best.step)).c_str() : "");
+  std::cerr << line << "\n";
+  if (stopped_early) {
+    std::snprintf(line, sizeof line,
+                  "char_rnn: early stop: no improvement in %lld evaluations (--patience %lld); now %.4f",
+                  static_cast<long long>(best.evals_since), static_cast<long long>(config.patience), last_val);
+    std::cerr << line << "\n";
+  } else if (best.evals_since >= 2 && last_val > best.val) {
+    // Validation has been rising since the best: say so, with what to do about it.
+    std::snprintf(line, sizeof line,
+                  "char_rnn: warning: overfitting: validation loss rose to %.4f over the last %lld evaluations "
+                  "(best %.4f); best.safetensors keeps the best model, --patience N stops such runs early",
+                  last_val, static_cast<long long>(best.evals_since), best.val);
+    std::cerr << line << "\n";
+  }
+  std::cerr << "char_rnn: wrote " << last_path << ", " << best_path << ", " << out_dir << "/log.csv, " << out_dir
             << "/loss.svg\n";
   return 0;
 }
@@ -346,6 +442,7 @@ int sample(const std::string& path, std::int64_t length, double temperature, con
            std::uint64_t seed) {
   if (!(temperature > 0)) throw std::invalid_argument("--temperature must be positive, got " + xg::format_number(temperature));
   Checkpoint ckpt = load_checkpoint(path);
+  require_finite(path, ckpt.model);
   auto model = make_model(ckpt.config, ckpt.vocab.size());
   model->load_state_dict(ckpt.model);
   model->eval();
@@ -377,6 +474,7 @@ int sample(const std::string& path, std::int64_t length, double temperature, con
 
 int evaluate(const std::string& path, const std::string& data, double val_fraction) {
   Checkpoint ckpt = load_checkpoint(path);
+  require_finite(path, ckpt.model);
   auto model = make_model(ckpt.config, ckpt.vocab.size());
   model->load_state_dict(ckpt.model);
   const std::string text = read_text_file(data.empty() ? ckpt.config.data : data);
