@@ -46,24 +46,27 @@ std::vector<LogRow> read_csv(const std::string& path) {
 }
 
 std::vector<double> nice_ticks(double lo, double hi, int max_ticks) {
-  if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi || max_ticks < 2)
-    throw std::invalid_argument("nice_ticks: need finite lo <= hi and max_ticks >= 2, got [" + std::to_string(lo) +
+  if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi || max_ticks < 3)
+    throw std::invalid_argument("nice_ticks: need finite lo <= hi and max_ticks >= 3, got [" + std::to_string(lo) +
                                 ", " + std::to_string(hi) + "], " + std::to_string(max_ticks));
   if (hi - lo <= 1e-12 * std::max(1.0, std::abs(lo))) {  // one value: a small range around it
     const double pad = lo == 0 ? 1 : 0.05 * std::abs(lo);
     lo -= pad, hi += pad;
   }
-  const double magnitude = std::pow(10.0, std::floor(std::log10((hi - lo) / (max_ticks - 1))));
-  for (double mantissa : {1.0, 2.0, 5.0, 10.0, 20.0}) {
-    const double step = mantissa * magnitude;
-    // Tick k is k·step: integer multiples, so 0.1·3 prints as 0.3 and the ends are exact.
-    const double first = std::floor(lo / step + 1e-9), last = std::ceil(hi / step - 1e-9);
-    if (last - first + 1 > max_ticks) continue;
-    std::vector<double> ticks;
-    for (double k = first; k <= last + 0.5; ++k) ticks.push_back(k * step);
-    return ticks;
+  // The smallest 1-2-5 step whose multiples cover [lo, hi] in at most max_ticks ticks.
+  double magnitude = std::pow(10.0, std::floor(std::log10((hi - lo) / (max_ticks - 1))));
+  for (int decade = 0; decade < 40; ++decade, magnitude *= 10) {
+    for (double mantissa : {1.0, 2.0, 5.0}) {
+      const double step = mantissa * magnitude;
+      // Tick k is k·step: integer multiples, so 0.1·3 prints as 0.3 and the ends are exact.
+      const double first = std::floor(lo / step + 1e-9), last = std::ceil(hi / step - 1e-9);
+      if (last - first + 1 > max_ticks) continue;
+      std::vector<double> ticks;
+      for (double k = first; k <= last + 0.5; ++k) ticks.push_back(k * step);
+      return ticks;
+    }
   }
-  throw std::logic_error("nice_ticks: no step found");  // unreachable: 20·magnitude always fits
+  throw std::logic_error("nice_ticks: no step found");  // unreachable: a step ≥ 2·max(|lo|, |hi|) fits in 3
 }
 
 std::pair<double, double> plot_range(const std::vector<LogRow>& rows) {

@@ -19,7 +19,8 @@ std::vector<LogRow> read_csv(const std::string& path);
 
 /// Axis ticks at round values: multiples of a step 1, 2 or 5 × 10^k, chosen so that at most
 /// `max_ticks` ticks cover [lo, hi]; the first tick is ≤ lo and the last ≥ hi (the axis range is
-/// the ticks' range). lo == hi is widened; non-finite or lo > hi inputs throw.
+/// the ticks' range). lo == hi is widened; non-finite bounds, lo > hi or max_ticks < 3 (a range
+/// around 0 needs 3) throw std::invalid_argument.
 std::vector<double> nice_ticks(double lo, double hi, int max_ticks = 6);
 /// The y-range of the loss plot: every validation loss, and the train losses after the first
 /// 5 % of steps (the first steps' spike — ln(vocab) and above — would squash the useful range).

@@ -376,8 +376,9 @@ int train(const TrainConfig& requested) {
     const double train_loss = loss.item();
     if (!std::isfinite(train_loss))  // before the step: the weights and the checkpoints stay finite
       throw std::runtime_error("training diverged: the loss of step " + std::to_string(step + 1) + " is " +
-                               xg::format_number(train_loss) + " (try a lower --lr or --clip); " + last_path +
-                               " holds the last checkpoint");
+                               xg::format_number(train_loss) + " (try a lower --lr or --clip); " +
+                               (std::filesystem::exists(last_path) ? last_path + " holds the last checkpoint"
+                                                                   : "no checkpoint was written"));
     optimizer->zero_grad();
     loss.backward();
     xg::optim::clip_grad_norm_(params, config.clip);
