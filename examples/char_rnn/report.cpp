@@ -140,18 +140,25 @@ void write_loss_plot(const std::string& path, const std::vector<LogRow>& rows) {
   };
   polyline(false, "#1f77b4");
   polyline(true, "#d62728");
+  for (const LogRow& r : rows)  // a dot per evaluation: one evaluation is no line yet
+    if (std::isfinite(r.val_loss) && r.val_loss <= hi)
+      svg << "<circle cx='" << x(static_cast<double>(r.step)) << "' cy='" << y(r.val_loss) << "' r='2.5' fill='#d62728'/>";
+  svg << "\n";
   char text[128];
   if (best) {
     std::snprintf(text, sizeof text, "best %.3f @%lld", best->val_loss, static_cast<long long>(best->step));
     const double bx = x(static_cast<double>(best->step)), by = y(best->val_loss);
     svg << "<circle cx='" << bx << "' cy='" << by << "' r='5' fill='none' stroke='#2ca02c' stroke-width='2'/>"
-        << "<text x='" << bx << "' y='" << by + 20 << "' text-anchor='" << (bx > W - 150 ? "end" : "middle")
-        << "' fill='#2ca02c'>" << text << "</text>\n";
+        << "<text x='" << (bx > W - 150 ? bx - 6 : bx) << "' y='" << by - 12 << "' text-anchor='"
+        << (bx > W - 150 ? "end" : "middle")
+        << "' fill='#2ca02c' stroke='white' stroke-width='4' paint-order='stroke'>" << text << "</text>\n";
   }
   if (clipped) {
     std::snprintf(text, sizeof text, "off scale: train loss up to %.2f (step %lld)", clipped->train_loss,
                   static_cast<long long>(clipped->step));
-    svg << "<text x='" << left + 8 << "' y='" << top + 16 << "' fill='#555'>" << text << "</text>\n";
+    // Under the axis, bottom right: the spike it describes is at the top left.
+    svg << "<text x='" << W - right << "' y='" << H - 14 << "' text-anchor='end' font-size='11' fill='#555'>" << text
+        << "</text>\n";
   }
   svg << "<text x='" << W - right - 170 << "' y='" << top + 16 << "' fill='#1f77b4'>train</text>"
       << "<text x='" << W - right - 120 << "' y='" << top + 16 << "' fill='#d62728'>validation</text>"

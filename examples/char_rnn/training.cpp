@@ -347,13 +347,23 @@ int train(const TrainConfig& requested) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - start).count(); };
-  double chars_per_s = 0, last_val = NAN;
+  double chars_per_s = 0, last_val = NAN, last_train = NAN;
   bool evaluated_last = false, stopped_early = false;
   auto checkpoint = [&](const std::string& path) {
     save_checkpoint(path, *model, *optimizer, config, vocab, step, batcher.position(), hidden, best, elapsed(),
                     data_fingerprint);
   };
   // Validation loss now; checkpoints (best too when it improved), log.csv and the plot.
+  auto show_progress = [&] {
+    ProgressFields fields;
+    fields.step = step;
+    fields.train_loss = last_train;
+    fields.val_loss = last_val;
+    fields.best_val = best.val;
+    fields.best_step = best.step;
+    fields.chars_per_s = chars_per_s;
+    progress.update(fields, elapsed(), evaluated_last);
+  };
   auto evaluate_and_save = [&] {
     last_val = validation_loss(*model, split.val, config.batch, config.seq);
     if (!rows.empty() && rows.back().step == step) rows.back().val_loss = last_val;
@@ -391,14 +401,8 @@ int train(const TrainConfig& requested) {
     rows.push_back({step, elapsed(), train_loss, NAN, optimizer->lr(), chars_per_s});
     evaluated_last = false;
     if (step % config.eval_every == 0 || step == total_steps) evaluate_and_save();
-    ProgressFields fields;
-    fields.step = step;
-    fields.train_loss = train_loss;
-    fields.val_loss = last_val;
-    fields.best_val = best.val;
-    fields.best_step = best.step;
-    fields.chars_per_s = chars_per_s;
-    progress.update(fields, elapsed(), evaluated_last);
+    last_train = train_loss;
+    show_progress();
   }
   if (!evaluated_last && step > 0) {
     if (interrupted) {  // no time for a validation pass: save where we are
@@ -407,6 +411,7 @@ int train(const TrainConfig& requested) {
       write_loss_plot(out_dir + "/loss.svg", read_csv(out_dir + "/log.csv"));
     } else {
       evaluate_and_save();
+      show_progress();  // the final evaluation's line
     }
   }
   progress.finish();
