@@ -7,13 +7,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/detail/run_backward.hpp"
+#include "autograd/detail/runtime.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
-#include "autograd/runtime.hpp"
 
 namespace xg {
-
-void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph);  // node.cpp
 
 // ---- storage ---------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 #define BOOST_TEST_MODULE char_rnn_reliability
 // Reliability of training with the char_rnn program: determinism (across runs and BLAS thread
 // counts), crash safety (SIGKILL after a checkpoint, then resume), SIGINT and SIGTERM.
-#include "test_helpers.hpp"
 #include "char_rnn_harness.hpp"
+#include "test_helpers.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

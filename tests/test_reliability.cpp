@@ -2,8 +2,8 @@
 // Reliability of the library under load: split BLAS products from several user threads and in a
 // forked child, the autograd graph freed after every training step; and docs/errors.md citing
 // only tests that exist.
-#include "test_helpers.hpp"
 #include "char_rnn_harness.hpp"
+#include "test_helpers.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,7 +14,7 @@
 #include <cstring>
 #include <thread>
 
-#include "autograd/blas.hpp"
+#include "autograd/detail/blas.hpp"
 #include "examples/char_rnn/model.hpp"
 
 using namespace xg;
