@@ -180,7 +180,6 @@ int train(const TrainConfig& requested) {
     save_checkpoint(path, *model, *optimizer, config, vocab, step, batcher.position(), hidden, best, elapsed(),
                     data_fingerprint);
   };
-  // Validation loss now; checkpoints (best too when it improved), log.csv and the plot.
   auto show_progress = [&] {
     ProgressFields fields;
     fields.step = step;
@@ -191,6 +190,7 @@ int train(const TrainConfig& requested) {
     fields.chars_per_s = chars_per_s;
     progress.update(fields, elapsed(), evaluated_last);
   };
+  // Validation loss now; checkpoints (best too when it improved), log.csv and the plot.
   auto evaluate_and_save = [&] {
     last_val = validation_loss(*model, split.val, config.batch, config.seq);
     if (!rows.empty() && rows.back().step == step) rows.back().val_loss = last_val;
@@ -211,11 +211,13 @@ int train(const TrainConfig& requested) {
     auto [logits, h_n] = model->forward(xg::from_vector(inputs, {config.seq, config.batch}), hidden);
     xg::Tensor loss = xg::cross_entropy(logits, xg::from_vector(targets, {config.seq * config.batch}));
     const double train_loss = loss.item();
-    if (!std::isfinite(train_loss))  // before the step: the weights and the checkpoints stay finite
+    if (!std::isfinite(train_loss)) {  // before the step: the weights and the checkpoints stay finite
+      progress.finish();
       throw std::runtime_error("training diverged: the loss of step " + std::to_string(step + 1) + " is " +
                                xg::format_number(train_loss) + " (try a lower --lr or --clip); " +
                                (std::filesystem::exists(last_path) ? last_path + " holds the last checkpoint"
                                                                    : "no checkpoint was written"));
+    }
     optimizer->zero_grad();
     loss.backward();
     xg::optim::clip_grad_norm_(params, config.clip);
