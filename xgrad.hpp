@@ -20,6 +20,7 @@
 #include "autograd/shape.hpp"
 #include "autograd/state_dict.hpp"
 #include "autograd/tensor.hpp"
+#include "autograd/version.hpp"
 #include "nn/nn.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"

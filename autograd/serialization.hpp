@@ -32,7 +32,8 @@ struct SafetensorsFile {
 /// {"name": {"dtype": "F32"|"F64"|"I64", "shape": [...], "data_offsets": [begin, end]}, ...,
 ///  "__metadata__": {"k": "v"}} (padded with spaces to a multiple of 8), then the raw
 /// little-endian row-major data. The metadata also records the CRC-32C of the data section under
-/// `kDataChecksumKey` (safetensors readers ignore metadata they do not know). Atomic: writes `path`.tmp.<pid> in the same folder, fsyncs it,
+/// `kDataChecksumKey` (safetensors readers ignore metadata they do not know). Atomic: writes
+/// `path.tmp.<pid>` in the same folder, fsyncs it,
 /// renames it over `path` and fsyncs the folder — a crash leaves either the old or the new file.
 /// Throws std::runtime_error naming the path on any I/O failure.
 void save_safetensors(const std::string& path, const StateDict& tensors,
