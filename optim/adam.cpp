@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
-#include "autograd/grad_mode.hpp"
 #include "autograd/kernel_utils.hpp"
 #include "autograd/simd.hpp"
 
@@ -17,7 +16,15 @@ Adam::Adam(std::string name, std::vector<Tensor> params, AdamOptions options, bo
   init_state_slots();
 }
 
-AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options) : Adam("AdamW", std::move(params), options, true) {}
+namespace {
+AdamOptions as_adam_options(const AdamWOptions& o) {
+  return AdamOptions(o.lr()).betas(o.betas()).eps(o.eps()).weight_decay(o.weight_decay()).amsgrad(o.amsgrad()).maximize(
+      o.maximize());
+}
+}  // namespace
+
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
+    : Adam("AdamW", std::move(params), as_adam_options(options), true) {}
 
 void Adam::validate_options() const {
   const AdamOptions& o = options_;
@@ -42,13 +49,8 @@ std::vector<Optimizer::BufferSpec> Adam::buffer_specs() const {
   return {{"exp_avg", true}, {"exp_avg_sq", true}, {"max_exp_avg_sq", options_.amsgrad_}};
 }
 
-void Adam::step() {
-  NoGradGuard no_grad;
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Tensor grad = params_[i].grad();
-    if (!grad.defined()) continue;
-    xg::detail::dispatch_floating("Adam.step", params_[i].dtype(), [&](auto tag) { update<decltype(tag)>(i, grad); });
-  }
+void Adam::update(std::size_t i, const Tensor& grad) {
+  xg::detail::dispatch_floating("Adam.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
 }
 
 namespace {
@@ -95,7 +97,7 @@ void adam_element(V& p, V g, V& m, V& v, V* v_max, const AdamConstants<T>& k) {
 // ATen's fused kernels are std::fma here: add_(x, alpha) = fma(alpha, x, self) and
 // addcmul_(a, b, value) = fma(value·a, b, self); addcdiv_ is self + (value·a)/b, unfused.
 template <typename T>
-void Adam::update(std::size_t i, const Tensor& grad) {
+void Adam::update_as(std::size_t i, const Tensor& grad) {
   const AdamOptions& o = options_;
   if (!has_state(i)) {
     buffer(0, i) = zeros(params_[i].shape(), params_[i].dtype());

@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(lstm_rejects_bad_options) {
 BOOST_AUTO_TEST_CASE(lstm_cell_gradient) {
   for (bool bias : {true, false}) {
     manual_seed(4);
-    auto cell = std::make_shared<nn::LSTMCell>(3, 5, bias);
+    auto cell = std::make_shared<nn::LSTMCell>(nn::LSTMCellOptions(3, 5).bias(bias));
     cell->to(kFloat64);
     Inputs inputs{leaf({2, 3}, 8), leaf({2, 5}, 9), leaf({2, 5}, 10)};
     for (const Tensor& p : cell->parameters()) inputs.push_back(p);
@@ -401,7 +401,7 @@ BOOST_AUTO_TEST_CASE(gru_rejects_bad_input_and_options) {
 BOOST_AUTO_TEST_CASE(gru_cell_gradient) {
   for (bool bias : {true, false}) {
     manual_seed(4);
-    auto cell = std::make_shared<nn::GRUCell>(3, 5, bias);
+    auto cell = std::make_shared<nn::GRUCell>(nn::GRUCellOptions(3, 5).bias(bias));
     cell->to(kFloat64);
     Inputs inputs{leaf({2, 3}, 8), leaf({2, 5}, 9)};
     for (const Tensor& p : cell->parameters()) inputs.push_back(p);
@@ -564,14 +564,14 @@ Built build(const ParityCase& c) {
   const std::string& type = c.option("module");
   const std::int64_t in = c.int_option("input_size"), hidden = c.int_option("hidden_size");
   if (type == "LSTMCell") {
-    auto m = std::make_shared<nn::LSTMCell>(in, hidden, c.flag("bias"));
+    auto m = std::make_shared<nn::LSTMCell>(nn::LSTMCellOptions(in, hidden).bias(c.flag("bias")));
     return {m, [m](const Named& i) {
               auto [h, cc] = m->forward(i.at("input"), {optional(i, "h0"), optional(i, "c0")});
               return Named{{"h", h}, {"c", cc}};
             }};
   }
   if (type == "GRUCell") {
-    auto m = std::make_shared<nn::GRUCell>(in, hidden, c.flag("bias"));
+    auto m = std::make_shared<nn::GRUCell>(nn::GRUCellOptions(in, hidden).bias(c.flag("bias")));
     return {m, [m](const Named& i) { return Named{{"output", m->forward(i.at("input"), optional(i, "h0"))}}; }};
   }
   if (type == "LSTM") {

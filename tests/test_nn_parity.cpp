@@ -197,17 +197,18 @@ Tensor optional_input(const Inputs &in, const std::string &name) {
 Built build(const Case &c, Dtype dtype) {
   const std::string &type = c.option("module");
   if (type == "Linear") {
-    auto m = std::make_shared<nn::Linear>(c.int_option("in_features"),
-                                          c.int_option("out_features"),
-                                          c.flag("bias"));
+    auto m = std::make_shared<nn::Linear>(
+        nn::LinearOptions(c.int_option("in_features"), c.int_option("out_features"))
+            .bias(c.flag("bias")));
     return {m, [m](const Inputs &in) {
               return Outputs{{"output", m->forward(in.at("input"))}};
             }};
   }
   if (type == "RNNCell") {
-    auto m = std::make_shared<nn::RNNCell>(c.int_option("input_size"),
-                                           c.int_option("hidden_size"),
-                                           c.flag("bias"), nonlinearity(c));
+    auto m = std::make_shared<nn::RNNCell>(
+        nn::RNNCellOptions(c.int_option("input_size"), c.int_option("hidden_size"))
+            .bias(c.flag("bias"))
+            .nonlinearity(nonlinearity(c)));
     return {m, [m](const Inputs &in) {
               return Outputs{{"output", m->forward(in.at("input"),
                                                    optional_input(in, "h0"))}};
@@ -235,7 +236,8 @@ Built build(const Case &c, Dtype dtype) {
     if (p != "none")
       padding = std::stoll(p);
     auto m = std::make_shared<nn::Embedding>(
-        c.int_option("num_embeddings"), c.int_option("embedding_dim"), padding);
+        nn::EmbeddingOptions(c.int_option("num_embeddings"), c.int_option("embedding_dim"))
+            .padding_idx(padding));
     return {m, [m](const Inputs &in) {
               return Outputs{{"output", m->forward(in.at("input"))}};
             }};
@@ -252,13 +254,13 @@ Built build(const Case &c, Dtype dtype) {
   }
   if (type == "CrossEntropyLoss") {
     CrossEntropyOptions o;
-    o.set_reduction(reduction(c))
-        .set_ignore_index(c.int_option("ignore_index"))
-        .set_label_smoothing(std::stod(c.option("label_smoothing")));
+    o.reduction(reduction(c))
+        .ignore_index(c.int_option("ignore_index"))
+        .label_smoothing(std::stod(c.option("label_smoothing")));
     // The class weight is a buffer named "weight", as in PyTorch: it arrives
     // with load_state_dict.
     if (c.flag("weight"))
-      o.set_weight(zeros({c.int_option("classes")}, dtype));
+      o.weight(zeros({c.int_option("classes")}, dtype));
     auto m = std::make_shared<nn::CrossEntropyLoss>(o);
     return {m, [m](const Inputs &in) {
               return Outputs{

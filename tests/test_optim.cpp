@@ -268,6 +268,19 @@ BOOST_AUTO_TEST_CASE(lr_and_set_lr) {
   check_throws([&] { opt.set_lr(-1.0); }, {"Adagrad", "invalid learning rate", "-1"});
 }
 
+// As in libtorch, a bare learning rate is the options: Adam(params, 1e-3).
+BOOST_AUTO_TEST_CASE(options_from_learning_rate) {
+  Tensor w = ones({1}).requires_grad_();
+  BOOST_TEST(Adam({w}, 0.25).lr() == 0.25);
+  BOOST_TEST(SGD({w}, 0.5).lr() == 0.5);
+  BOOST_TEST(RMSprop({w}, 0.125).lr() == 0.125);
+  BOOST_TEST(Adagrad({w}, 0.0625).lr() == 0.0625);
+  AdamW adamw({w}, 0.3);
+  BOOST_TEST(adamw.lr() == 0.3);
+  BOOST_TEST(adamw.options().weight_decay() == 1e-2);  // AdamW's own default survives
+  BOOST_TEST(AdamW({w}, AdamWOptions(0.1).amsgrad(true)).options().weight_decay() == 1e-2);
+}
+
 // ---- state_dict -----------------------------------------------------------------------------------
 
 namespace {
