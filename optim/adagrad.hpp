@@ -18,7 +18,6 @@ struct AdagradOptions {
   XG_ARG(bool, maximize) = false;
 };
 
-
 /// Adagrad, as torch.optim.Adagrad (PyTorch 1.13 documentation), per parameter with step count t:
 ///   g ← ∇θ (−∇θ if maximize);  if λ ≠ 0: g ← g + λθ
 ///   γ̃ ← γ / (1 + (t − 1)η);   s ← s + g²;   θ ← θ − γ̃ g / (√s + ε)

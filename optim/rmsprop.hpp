@@ -19,7 +19,6 @@ struct RMSpropOptions {
   XG_ARG(bool, maximize) = false;
 };
 
-
 /// RMSprop, as torch.optim.RMSprop (PyTorch 1.13 documentation):
 ///   g ← ∇θ (−∇θ if maximize);  if λ ≠ 0: g ← g + λθ
 ///   v ← αv + (1 − α)g²

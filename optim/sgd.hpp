@@ -18,7 +18,6 @@ struct SGDOptions {
   XG_ARG(bool, maximize) = false;
 };
 
-
 /// Stochastic gradient descent with momentum, as torch.optim.SGD (PyTorch 1.13 documentation):
 ///   g ← ∇θ (−∇θ if maximize);  if λ ≠ 0: g ← g + λθ
 ///   if μ ≠ 0:  b ← g on the first step, else b ← μb + (1 − τ)g
