@@ -13,6 +13,7 @@
 #include "autograd/serialization.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
+#include "optim/adamax.hpp"
 #include "optim/clip_grad.hpp"
 #include "optim/lr_scheduler.hpp"
 #include "optim/rmsprop.hpp"
@@ -64,6 +65,11 @@ std::vector<FixtureConfig> fixture_configs() {
        make<Adagrad>(AdagradOptions(0.1).initial_accumulator_value(0.5))},
       {"adagrad_weight_decay", "Adagrad(lr=0.1, weight_decay=0.1, eps=0.0001)",
        make<Adagrad>(AdagradOptions(0.1).weight_decay(0.1).eps(1e-4))},
+      {"adamax_plain", "Adamax(lr=0.01)", make<Adamax>(AdamaxOptions(0.01))},
+      {"adamax_weight_decay", "Adamax(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1)",
+       make<Adamax>(AdamaxOptions(0.01).betas({0.8, 0.99}).weight_decay(0.1))},
+      {"adamax_maximize", "Adamax(lr=0.01, eps=0.001, maximize=True)",
+       make<Adamax>(AdamaxOptions(0.01).eps(1e-3).maximize(true))},
   };
 }
 
@@ -287,6 +293,10 @@ BOOST_AUTO_TEST_CASE(optimizers_reject_invalid_options) {
   check_throws([&] { Adagrad(params(), AdagradOptions().initial_accumulator_value(-1.0)); },
                {"Adagrad: invalid initial_accumulator_value value: -1"});
   check_throws([&] { Adagrad(params(), AdagradOptions().eps(-1e-10)); }, {"Adagrad: invalid epsilon value: -1e-10"});
+  check_throws([&] { Adamax(params(), AdamaxOptions(-0.1)); }, {"Adamax: invalid learning rate: -0.1"});
+  check_throws([&] { Adamax(params(), AdamaxOptions().eps(-1.0)); }, {"Adamax: invalid epsilon value: -1"});
+  check_throws([&] { Adamax(params(), AdamaxOptions().betas({0.9, 1.0})); }, {"Adamax: invalid beta parameter at index 1: 1"});
+  check_throws([&] { Adamax(params(), AdamaxOptions().weight_decay(-0.1)); }, {"Adamax: invalid weight_decay value: -0.1"});
 }
 
 BOOST_AUTO_TEST_CASE(optimizers_reject_bad_parameter_lists) {

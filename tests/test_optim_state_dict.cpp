@@ -13,6 +13,7 @@
 #include "autograd/serialization.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
+#include "optim/adamax.hpp"
 #include "optim/clip_grad.hpp"
 #include "optim/lr_scheduler.hpp"
 #include "optim/rmsprop.hpp"
@@ -103,6 +104,7 @@ BOOST_AUTO_TEST_CASE(state_dict_resume_is_bit_identical) {
     check_resume(make<AdamW>(AdamWOptions(0.01)), dtype, "adamw_" + tag);
     check_resume(make<RMSprop>(RMSpropOptions(0.01).centered(true).momentum(0.5)), dtype, "rmsprop_" + tag);
     check_resume(make<Adagrad>(AdagradOptions(0.1).lr_decay(0.01)), dtype, "adagrad_" + tag);
+    check_resume(make<Adamax>(AdamaxOptions(0.01).weight_decay(0.01)), dtype, "adamax_" + tag);
   }
 }
 
@@ -126,6 +128,21 @@ BOOST_AUTO_TEST_CASE(state_dict_names_and_values) {
   // A deep copy: stepping again does not change the saved dict.
   opt.step();
   BOOST_TEST(sd.at("state.0.step").item() == 1.0);
+}
+
+// PyTorch's Adamax state names: exp_avg and exp_inf (the infinity norm), u = max(β₂·0, |g| + ε).
+BOOST_AUTO_TEST_CASE(adamax_state_dict_names_and_values) {
+  Tensor a = zeros({2}, kFloat64).requires_grad_();
+  Adamax opt({a}, AdamaxOptions(0.5).betas({0.5, 0.75}).eps(0.25));
+  a.set_grad(from_vector({2.0, -4.0}, {2}, kFloat64));
+  opt.step();
+  const StateDict sd = opt.state_dict();
+  const std::vector<std::string> expected = {"state.0.step",           "state.0.exp_avg",   "state.0.exp_inf",
+                                             "param_groups.0.lr",      "param_groups.0.betas.0",
+                                             "param_groups.0.betas.1", "param_groups.0.eps", "param_groups.0.weight_decay"};
+  BOOST_TEST(sd.keys() == expected, boost::test_tools::per_element());
+  BOOST_TEST(sd.at("state.0.exp_avg").to_vector() == std::vector<double>({1.0, -2.0}), boost::test_tools::per_element());
+  BOOST_TEST(sd.at("state.0.exp_inf").to_vector() == std::vector<double>({2.25, 4.25}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(load_state_dict_rejects_mismatches) {
