@@ -25,5 +25,6 @@
 #include "optim/clip_grad.hpp"
 #include "optim/lr_scheduler.hpp"
 #include "optim/optimizer.hpp"
+#include "optim/radam.hpp"
 #include "optim/rmsprop.hpp"
 #include "optim/sgd.hpp"

@@ -26,15 +26,18 @@ AdamOptions as_adam_options(const AdamWOptions& o) {
 AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
     : Adam("AdamW", std::move(params), as_adam_options(options), true) {}
 
+void detail::check_adam_options(const std::string& optimizer, double lr, double eps, const Betas& betas,
+                                double weight_decay) {
+  if (!(lr >= 0.0)) throw_invalid_option(optimizer, "learning rate", lr);
+  if (!(eps >= 0.0)) throw_invalid_option(optimizer, "epsilon value", eps);
+  if (!(betas.first >= 0.0 && betas.first < 1.0)) throw_invalid_option(optimizer, "beta parameter at index 0", betas.first);
+  if (!(betas.second >= 0.0 && betas.second < 1.0))
+    throw_invalid_option(optimizer, "beta parameter at index 1", betas.second);
+  if (!(weight_decay >= 0.0)) throw_invalid_option(optimizer, "weight_decay value", weight_decay);
+}
+
 void Adam::validate_options() const {
-  const AdamOptions& o = options_;
-  if (!(o.lr_ >= 0.0)) detail::throw_invalid_option(name(), "learning rate", o.lr_);
-  if (!(o.eps_ >= 0.0)) detail::throw_invalid_option(name(), "epsilon value", o.eps_);
-  if (!(o.betas_.first >= 0.0 && o.betas_.first < 1.0))
-    detail::throw_invalid_option(name(), "beta parameter at index 0", o.betas_.first);
-  if (!(o.betas_.second >= 0.0 && o.betas_.second < 1.0))
-    detail::throw_invalid_option(name(), "beta parameter at index 1", o.betas_.second);
-  if (!(o.weight_decay_ >= 0.0)) detail::throw_invalid_option(name(), "weight_decay value", o.weight_decay_);
+  detail::check_adam_options(name(), options_.lr_, options_.eps_, options_.betas_, options_.weight_decay_);
 }
 
 std::vector<Optimizer::Hyperparameter> Adam::hyperparameters() {

@@ -34,6 +34,11 @@ struct AdamWOptions : AdamOptionsBase<AdamWOptions> {
   }
 };
 
+namespace detail {
+/// The checks torch.optim.Adam, Adamax and RAdam share: lr, eps, both betas in [0, 1), weight_decay.
+void check_adam_options(const std::string& optimizer, double lr, double eps, const Betas& betas, double weight_decay);
+}  // namespace detail
+
 /// Adam, as torch.optim.Adam (PyTorch 1.13 documentation), per parameter with step count t:
 ///   g ← ∇θ (−∇θ if maximize);  if λ ≠ 0: g ← g + λθ
 ///   m ← β₁m + (1 − β₁)g;   v ← β₂v + (1 − β₂)g²

@@ -14,14 +14,7 @@ Adamax::Adamax(std::vector<Tensor> params, AdamaxOptions options)
 }
 
 void Adamax::validate_options() const {
-  const AdamaxOptions& o = options_;
-  if (!(o.lr_ >= 0.0)) detail::throw_invalid_option(name(), "learning rate", o.lr_);
-  if (!(o.eps_ >= 0.0)) detail::throw_invalid_option(name(), "epsilon value", o.eps_);
-  if (!(o.betas_.first >= 0.0 && o.betas_.first < 1.0))
-    detail::throw_invalid_option(name(), "beta parameter at index 0", o.betas_.first);
-  if (!(o.betas_.second >= 0.0 && o.betas_.second < 1.0))
-    detail::throw_invalid_option(name(), "beta parameter at index 1", o.betas_.second);
-  if (!(o.weight_decay_ >= 0.0)) detail::throw_invalid_option(name(), "weight_decay value", o.weight_decay_);
+  detail::check_adam_options(name(), options_.lr_, options_.eps_, options_.betas_, options_.weight_decay_);
 }
 
 std::vector<Optimizer::Hyperparameter> Adamax::hyperparameters() {

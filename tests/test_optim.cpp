@@ -14,6 +14,7 @@
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/adamax.hpp"
+#include "optim/radam.hpp"
 #include "optim/clip_grad.hpp"
 #include "optim/lr_scheduler.hpp"
 #include "optim/rmsprop.hpp"
@@ -70,6 +71,9 @@ std::vector<FixtureConfig> fixture_configs() {
        make<Adamax>(AdamaxOptions(0.01).betas({0.8, 0.99}).weight_decay(0.1))},
       {"adamax_maximize", "Adamax(lr=0.01, eps=0.001, maximize=True)",
        make<Adamax>(AdamaxOptions(0.01).eps(1e-3).maximize(true))},
+      {"radam_plain", "RAdam(lr=0.01)", make<RAdam>(RAdamOptions(0.01))},
+      {"radam_rectified", "RAdam(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1)",
+       make<RAdam>(RAdamOptions(0.01).betas({0.8, 0.9}).weight_decay(0.1))},
   };
 }
 
@@ -297,6 +301,9 @@ BOOST_AUTO_TEST_CASE(optimizers_reject_invalid_options) {
   check_throws([&] { Adamax(params(), AdamaxOptions().eps(-1.0)); }, {"Adamax: invalid epsilon value: -1"});
   check_throws([&] { Adamax(params(), AdamaxOptions().betas({0.9, 1.0})); }, {"Adamax: invalid beta parameter at index 1: 1"});
   check_throws([&] { Adamax(params(), AdamaxOptions().weight_decay(-0.1)); }, {"Adamax: invalid weight_decay value: -0.1"});
+  check_throws([&] { RAdam(params(), RAdamOptions(-0.1)); }, {"RAdam: invalid learning rate: -0.1"});
+  check_throws([&] { RAdam(params(), RAdamOptions().betas({-0.5, 0.9})); }, {"RAdam: invalid beta parameter at index 0: -0.5"});
+  check_throws([&] { RAdam(params(), RAdamOptions().eps(-1.0)); }, {"RAdam: invalid epsilon value: -1"});
 }
 
 BOOST_AUTO_TEST_CASE(optimizers_reject_bad_parameter_lists) {

@@ -14,6 +14,7 @@
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/adamax.hpp"
+#include "optim/radam.hpp"
 #include "optim/clip_grad.hpp"
 #include "optim/lr_scheduler.hpp"
 #include "optim/rmsprop.hpp"
@@ -105,6 +106,7 @@ BOOST_AUTO_TEST_CASE(state_dict_resume_is_bit_identical) {
     check_resume(make<RMSprop>(RMSpropOptions(0.01).centered(true).momentum(0.5)), dtype, "rmsprop_" + tag);
     check_resume(make<Adagrad>(AdagradOptions(0.1).lr_decay(0.01)), dtype, "adagrad_" + tag);
     check_resume(make<Adamax>(AdamaxOptions(0.01).weight_decay(0.01)), dtype, "adamax_" + tag);
+    check_resume(make<RAdam>(RAdamOptions(0.01).betas({0.8, 0.9})), dtype, "radam_" + tag);
   }
 }
 

@@ -47,6 +47,9 @@ CONFIGS = {
     "adamax_plain": (torch.optim.Adamax, dict(lr=0.01)),
     "adamax_weight_decay": (torch.optim.Adamax, dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1)),
     "adamax_maximize": (torch.optim.Adamax, dict(lr=0.01, eps=1e-3, maximize=True)),
+    # beta2 = 0.9 reaches rho_t > 5 (the rectified branch) at step 6, so both branches run.
+    "radam_plain": (torch.optim.RAdam, dict(lr=0.01)),
+    "radam_rectified": (torch.optim.RAdam, dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1)),
 }
 
 
