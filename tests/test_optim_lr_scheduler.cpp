@@ -54,6 +54,31 @@ BOOST_FIXTURE_TEST_CASE(step_lr_value, SchedulerFixture) {
   check_sequence(lr_sequence(opt, sched, 8), {0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025});
 }
 
+BOOST_FIXTURE_TEST_CASE(multi_step_lr_value, SchedulerFixture) {
+  // PyTorch 1.13's MultiStepLR(SGD(lr=0.1), milestones=[2, 5, 5, 9], gamma=0.3), epochs 0–10 (the
+  // repeated milestone decays twice); the milestones are given unsorted here.
+  MultiStepLR sched(opt, {5, 9, 2, 5}, 0.3);
+  check_sequence(lr_sequence(opt, sched, 11), {0.1, 0.1, 0.03, 0.03, 0.03, 0.0026999999999999997, 0.0026999999999999997,
+                                               0.0026999999999999997, 0.0026999999999999997, 0.0008099999999999998,
+                                               0.0008099999999999998});
+}
+
+BOOST_FIXTURE_TEST_CASE(lambda_lr_value, SchedulerFixture) {
+  // PyTorch 1.13's LambdaLR(SGD(lr=0.1), lambda e: 1 / (1 + e) ** 0.5), epochs 0–5.
+  LambdaLR sched(opt, [](std::int64_t e) { return 1.0 / std::sqrt(1.0 + static_cast<double>(e)); });
+  check_sequence(lr_sequence(opt, sched, 6), {0.1, 0.07071067811865475, 0.05773502691896259, 0.05, 0.044721359549995794,
+                                              0.04082482904638631});
+}
+
+BOOST_FIXTURE_TEST_CASE(multi_step_and_lambda_lr_reject_bad_options, SchedulerFixture) {
+  check_throws([&] { MultiStepLR(opt, {3, -1}); }, {"MultiStepLR", "milestones", "-1"});
+  check_throws([&] { MultiStepLR(opt, {3}, -0.5); }, {"MultiStepLR", "gamma", "-0.5"});
+  check_throws([&] { LambdaLR(opt, nullptr); }, {"LambdaLR", "empty"});
+  LambdaLR negative_later(opt, [](std::int64_t e) { return e < 2 ? 1.0 : -1.0; });
+  negative_later.step();
+  check_throws([&] { negative_later.step(); }, {"LambdaLR", "lr_lambda(2) = -1"});
+}
+
 BOOST_FIXTURE_TEST_CASE(exponential_lr_value, SchedulerFixture) {
   ExponentialLR sched(opt, 0.5);
   check_sequence(lr_sequence(opt, sched, 5), {0.1, 0.05, 0.025, 0.0125, 0.00625});
