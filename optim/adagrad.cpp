@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
 
 namespace xg::optim {
 

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
-#include "autograd/simd.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/simd.hpp"
 
 namespace xg::optim {
 

@@ -3,7 +3,8 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/format.hpp"
 
 namespace xg::optim {
 
