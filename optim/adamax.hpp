@@ -22,7 +22,7 @@ struct AdamaxOptions {
 ///   g ← ∇θ (−∇θ if maximize);  if λ ≠ 0: g ← g + λθ
 ///   m ← β₁m + (1 − β₁)g;   u ← max(β₂u, |g| + ε)
 ///   θ ← θ − (γ / (1 − β₁ᵗ)) · m / u
-/// (γ = lr, λ = weight_decay). State: state.<i>.step, exp_avg, exp_inf. Throws
+/// (γ = lr, λ = weight_decay). State: `state.<i>.step`, exp_avg, exp_inf. Throws
 /// std::invalid_argument for lr < 0, eps < 0, betas outside [0, 1), weight_decay < 0.
 class Adamax : public Optimizer {
  public:

@@ -23,7 +23,7 @@ struct RAdamOptions {
 ///   ρ∞ = 2/(1 − β₂) − 1;   ρₜ = ρ∞ − 2tβ₂ᵗ/(1 − β₂ᵗ)
 ///   if ρₜ > 5: r = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ)),  θ ← θ − m̂·γ·(√(1 − β₂ᵗ)/(√v + ε))·r
 ///   else:      θ ← θ − m̂·γ
-/// (γ = lr, λ = weight_decay). State: state.<i>.step, exp_avg, exp_avg_sq. Throws
+/// (γ = lr, λ = weight_decay). State: `state.<i>.step`, exp_avg, exp_avg_sq. Throws
 /// std::invalid_argument for lr < 0, eps < 0, betas outside [0, 1), weight_decay < 0.
 class RAdam : public Optimizer {
  public:
