@@ -4,6 +4,7 @@
 #include "autograd/creation.hpp"
 #include "autograd/dtype.hpp"
 #include "autograd/generator.hpp"
+#include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/node.hpp"

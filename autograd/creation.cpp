@@ -3,6 +3,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -146,6 +147,7 @@ static Tensor uniform_samples(const char* op, const Shape& shape, double low, do
   check_shape_valid(op, shape);
   check_uniform_bounds(op, low, high);
   Tensor t = empty(shape, dtype);
+  std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&](std::int64_t) { return low + (high - low) * generator.uniform(); });
   return t;
 }
@@ -159,6 +161,7 @@ Tensor randn(const Shape& shape, Generator& generator, Dtype dtype) {
   detail::dispatch_floating("randn", dtype, [](auto) { return 0; });
   check_shape_valid("randn", shape);
   Tensor t = empty(shape, dtype);
+  std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&generator](std::int64_t) { return generator.normal(); });
   return t;
 }
@@ -175,6 +178,7 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generato
   check_shape_valid("randint", shape);
   Tensor t = empty(shape, kInt64);
   std::int64_t* p = t.data<std::int64_t>();
+  std::lock_guard<std::mutex> lock(generator.mutex());
   for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = generator.randint(low, high);
   return t;
 }
@@ -193,6 +197,7 @@ void uniform_(Tensor& t, double low, double high, Generator& generator) {
   detail::check_floating("uniform_", t);
   check_writable("uniform_", t);
   check_uniform_bounds("uniform_", low, high);
+  std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&](std::int64_t) { return low + (high - low) * generator.uniform(); });
 }
 
@@ -200,6 +205,7 @@ void normal_(Tensor& t, double mean, double stddev, Generator& generator) {
   detail::check_floating("normal_", t);
   check_writable("normal_", t);
   if (!(stddev >= 0)) throw std::invalid_argument("normal_: expected std >= 0, but found std = " + format_number(stddev));
+  std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&](std::int64_t) { return mean + stddev * generator.normal(); });
 }
 

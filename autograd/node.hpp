@@ -3,6 +3,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -11,8 +12,9 @@ namespace xg {
 
 /// One recorded operation on the tape.
 ///
-/// `sequence_nr` comes from a thread-local counter, so recording order is a topological
-/// order: backward simply runs the reachable nodes from the highest number down.
+/// `sequence_nr` comes from a global atomic counter, so a node is always numbered after the
+/// nodes of its inputs, whichever threads recorded them; the engine (autograd/engine.cpp) runs
+/// a node when all its gradients have arrived and breaks ties newest first.
 /// `next[i]` is the node that receives the gradient of the op's i-th input (null when that
 /// input needs no gradient). Leaves get an "AccumulateGrad" sink node that writes into
 /// their `grad`.
@@ -36,11 +38,12 @@ struct Node {
   std::weak_ptr<TensorImpl> leaf;      // set on AccumulateGrad nodes
   std::weak_ptr<TensorImpl> retained;  // set by retain_grad() on a non-leaf output
 
-  // Scratch used by the engine during one backward pass.
-  Tensor pending_grad;
-  std::uint64_t visit_mark = 0;
-
   bool is_accumulator = false;        // true for a leaf's AccumulateGrad sink
+
+  /// Held while a backward pass runs this node (and, on a sink, while it adds into the leaf's
+  /// .grad): passes on several threads that share nodes or leaves take turns. Per-pass state
+  /// (pending gradients, dependency counts) lives in the pass, never here.
+  std::mutex mutex;
 };
 
 /// Number of Node objects alive in the process (tests use it to prove graphs are freed).
@@ -55,6 +58,11 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward);
 /// The same for a braced list of inputs, `record(out, "add", {a, b}, ...)`, without building a vector.
 void record(Tensor& output, const char* name, std::initializer_list<Tensor> inputs, Node::BackwardFn backward);
+
+namespace detail {
+/// A leaf's AccumulateGrad sink, created on first use (thread-safe).
+std::shared_ptr<Node> grad_accumulator(TensorImpl* leaf, const std::shared_ptr<TensorImpl>& owner);
+}  // namespace detail
 
 /// Accumulates `grad` into `into` (undefined `into` takes `grad`), checking the shapes agree
 /// and naming both and the op otherwise.

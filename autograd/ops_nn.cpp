@@ -137,6 +137,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
     using T = decltype(tag);
     const T keep = p == 1.0 ? T(0) : static_cast<T>(1.0 / (1.0 - p));
     T* pm = mask.data<T>();
+    std::lock_guard<std::mutex> lock(generator.mutex());
     for (std::int64_t i = 0; i < x.numel(); ++i) pm[i] = generator.uniform() < p ? T(0) : keep;
   });
   Tensor out = detail::zip_floating("dropout", x, mask, [](auto a, auto m) { return a * m; });

@@ -7,13 +7,13 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 #include "autograd/runtime.hpp"
 
 namespace xg {
 
-void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph);  // node.cpp
 
 // ---- storage ---------------------------------------------------------------------------
 
@@ -173,7 +173,9 @@ void Tensor::retain_grad() {
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_.get(), "grad_fn").grad_fn; }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph) const { run_backward(*this, gradient, retain_graph); }
+void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
+  detail::run_backward({*this}, {gradient}, retain_graph || create_graph, create_graph, {}, false);
+}
 
 Tensor Tensor::detach() const {
   const TensorImpl& src = checked(impl_.get(), "detach");

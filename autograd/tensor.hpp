@@ -86,7 +86,9 @@ class Tensor {
   const std::shared_ptr<Node>& grad_fn() const;
   /// Reverse-mode gradient of this tensor w.r.t. every leaf that requires grad.
   /// `gradient` must be given for non-scalars; the graph is released unless retain_graph.
-  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  /// With create_graph the backward pass is itself recorded (leaves' .grad keep a graph, so
+  /// they can be differentiated again); it implies retain_graph.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false, bool create_graph = false) const;
 
   /// A new tensor sharing data but cut from the graph (requires_grad = false).
   Tensor detach() const;
