@@ -191,6 +191,7 @@ void fill_(Tensor& t, double value) {
   check_writable("fill_", t);
   check_fill_value("fill_", value, t.dtype());
   fill_with(t, [value](std::int64_t) { return value; });
+  detail::bump_version(t);
 }
 
 void uniform_(Tensor& t, double low, double high, Generator& generator) {
@@ -199,6 +200,7 @@ void uniform_(Tensor& t, double low, double high, Generator& generator) {
   check_uniform_bounds("uniform_", low, high);
   std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&](std::int64_t) { return low + (high - low) * generator.uniform(); });
+  detail::bump_version(t);
 }
 
 void normal_(Tensor& t, double mean, double stddev, Generator& generator) {
@@ -207,6 +209,7 @@ void normal_(Tensor& t, double mean, double stddev, Generator& generator) {
   if (!(stddev >= 0)) throw std::invalid_argument("normal_: expected std >= 0, but found std = " + format_number(stddev));
   std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&](std::int64_t) { return mean + stddev * generator.normal(); });
+  detail::bump_version(t);
 }
 
 void copy_(Tensor& dst, const Tensor& src) {
@@ -216,6 +219,7 @@ void copy_(Tensor& dst, const Tensor& src) {
   if (dst.shape() != src.shape())
     throw std::invalid_argument("copy_: source shape " + shape_str(src.shape()) + " does not match destination shape " +
                                 shape_str(dst.shape()));
+  detail::bump_version(dst);
   if (dst.dtype() == src.dtype()) {
     if (dst.raw_data() != src.raw_data())
       std::memcpy(dst.raw_data(), src.raw_data(), static_cast<std::size_t>(src.numel()) * element_size(src.dtype()));

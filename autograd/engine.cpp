@@ -198,6 +198,21 @@ void prune_to_inputs(GraphTask& task) {
                            "backward() if you need to backward through it again.");
 }
 
+// PyTorch's saved-variable check: a tensor the closure reads was written in place after the
+// op was recorded, so its gradient would silently use the new values.
+void check_saved_versions(const Node& n) {
+  for (int i = 0; i < n.saved_count; ++i) {
+    const Node::Saved& s = n.saved[i];
+    const std::uint32_t now = s.tensor._version();
+    if (now != s.version)
+      throw std::runtime_error(std::string(n.name) +
+                               ": one of the variables needed for gradient computation has been modified by an "
+                               "inplace operation: [" +
+                               dtype_name(s.tensor.dtype()) + " " + shape_str(s.tensor.shape()) + "] is at version " +
+                               std::to_string(now) + "; expected version " + std::to_string(s.version));
+  }
+}
+
 // Runs one node on its summed gradient and returns the gradients of its inputs (empty when
 // the node had nothing to do).
 std::vector<Tensor> call_node(Node& n, const Tensor& g, bool retain_graph, bool anomaly) {
@@ -206,6 +221,7 @@ std::vector<Tensor> call_node(Node& n, const Tensor& g, bool retain_graph, bool 
   std::vector<Tensor> grads;
   if (g.defined()) {
     if (auto kept = n.retained.lock()) kept->grad = own_copy(g).impl_ptr();
+    check_saved_versions(n);
     grads = n.backward(g);
     if (grads.size() != n.next.size())
       throw std::logic_error(std::string(n.name) + ": backward returned " + std::to_string(grads.size()) +

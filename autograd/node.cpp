@@ -91,9 +91,27 @@ static void check_forward_finite(const Tensor& t, const char* op, const char* ph
                              " (anomaly detection)");
 }
 
+// Tensors saved by save_for_backward for the record() call this thread is about to make.
+namespace {
+thread_local std::array<Node::Saved, Node::kMaxSaved> pending_saved;
+thread_local int pending_saved_count = 0;
+}  // namespace
+
+Tensor detail::save_for_backward(const Tensor& t) {
+  if (!t.defined()) return t;
+  if (pending_saved_count == Node::kMaxSaved)
+    throw std::logic_error("save_for_backward: an op may save at most " + std::to_string(Node::kMaxSaved) + " tensors");
+  Tensor handle = t.detach();
+  pending_saved[pending_saved_count++] = Node::Saved{handle, handle._version()};
+  return handle;
+}
+
 static void record_inputs(Tensor& output, const char* name, const Tensor* first, const Tensor* last,
                           Node::BackwardFn backward) {
   auto node = std::make_shared<Node>(name, output.shape(), output.dtype());
+  for (int i = 0; i < pending_saved_count; ++i) node->saved[i] = std::move(pending_saved[i]);
+  node->saved_count = pending_saved_count;
+  pending_saved_count = 0;
   node->next.reserve(static_cast<std::size_t>(last - first));
   for (const Tensor* it = first; it != last; ++it) {
     const Tensor& in = *it;

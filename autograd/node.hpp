@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -40,6 +41,18 @@ struct Node {
 
   bool is_accumulator = false;        // true for a leaf's AccumulateGrad sink
 
+  /// A tensor the backward closure reads, with the version of its storage when the op was
+  /// recorded (PyTorch's SavedVariable check): before running the closure the engine throws
+  /// if an in-place write has changed it since. The tensor is a detached handle (no grad_fn),
+  /// so saving an op's own output makes no reference cycle.
+  struct Saved {
+    Tensor tensor;
+    std::uint32_t version = 0;
+  };
+  static constexpr int kMaxSaved = 4;
+  std::array<Saved, kMaxSaved> saved;  // inline: no allocation on the per-op path
+  int saved_count = 0;
+
   /// Held while a backward pass runs this node (and, on a sink, while it adds into the leaf's
   /// .grad): passes on several threads that share nodes or leaves take turns. Per-pass state
   /// (pending gradients, dependency counts) lives in the pass, never here.
@@ -58,6 +71,17 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward);
 /// The same for a braced list of inputs, `record(out, "add", {a, b}, ...)`, without building a vector.
 void record(Tensor& output, const char* name, std::initializer_list<Tensor> inputs, Node::BackwardFn backward);
+
+namespace detail {
+/// How an op's closure captures a tensor it reads in backward (PyTorch's SavedVariable):
+/// `record(out, "tanh", {x}, [y = detail::save_for_backward(out)](...) {...})`. Returns a
+/// detached handle and notes it, with its storage's current version, for the node that the
+/// enclosing record() call creates (the closure argument is built just before record runs).
+/// Backward then throws "<op>: one of the variables needed for gradient computation has been
+/// modified by an inplace operation: [float32 [3]] is at version 2; expected version 1" if an
+/// in-place write changed it in between, instead of silently using the new values.
+Tensor save_for_backward(const Tensor& t);
+}  // namespace detail
 
 namespace detail {
 /// A leaf's AccumulateGrad sink, created on first use (thread-safe).

@@ -87,7 +87,7 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
   if (!needs_grad({&base, &h, &hub_})) return out;
   const bool want_h = h.requires_grad(), want_w = hub_.requires_grad();
   record(out, "RecurrentWeight::add_product", {base, h, hub_},
-         [key = hub_.grad_fn().get(), w = weight_.detach(), h = h.detach(), want_h, want_w](const Tensor& g) {
+         [key = hub_.grad_fn().get(), w = detail::save_for_backward(weight_), h = detail::save_for_backward(h), want_h, want_w](const Tensor& g) {
            std::vector<Tensor> grads(3);
            grads[0] = g;
            if (want_h) {

@@ -302,7 +302,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   for (std::int64_t o = 0; o < s.outer; ++o)
     for (std::int64_t j = 0; j < m; ++j, dst += block) std::memcpy(dst, src + (o * s.n + idx[j]) * block, block);
   if (needs_grad({&x}))
-    record(out, "index_select", {x}, [s, m, in_shape = x.shape(), index = index.detach()](const Tensor& g) {
+    record(out, "index_select", {x}, [s, m, in_shape = x.shape(), index = detail::save_for_backward(index)](const Tensor& g) {
       // Scatter-add in index order: repeated indices accumulate, deterministically.
       Tensor gx = zeros(in_shape, g.dtype());
       const std::int64_t* ids = index.data<std::int64_t>();

@@ -127,6 +127,11 @@ void Tensor::set(const std::vector<std::int64_t>& index, double value) {
     case kFloat64: data<double>()[flat] = value; break;
     case kInt64: data<std::int64_t>()[flat] = static_cast<std::int64_t>(value); break;
   }
+  detail::bump_version(*this);
+}
+
+std::uint32_t Tensor::_version() const {
+  return checked(impl_.get(), "_version").storage->version.load(std::memory_order_relaxed);
 }
 
 std::vector<double> Tensor::to_vector() const {

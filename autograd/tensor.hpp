@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -21,6 +22,10 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
   void* data;
   std::size_t nbytes;
+  /// Bumped by every in-place write (PyTorch's version counter). It lives on the storage, so
+  /// views, reshapes and detach() share it; backward compares it with the version each saved
+  /// tensor had when its op was recorded.
+  std::atomic<std::uint32_t> version{0};
 
  private:
   // Tensors of up to kInlineBytes (scalars, losses, small vectors) keep their data inside the
@@ -128,10 +133,18 @@ class Tensor {
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
+  /// How many in-place writes its storage has seen (torch's Tensor._version()).
+  std::uint32_t _version() const;
 
  private:
   std::shared_ptr<TensorImpl> impl_;
 };
+
+namespace detail {
+/// Records an in-place write into `t`'s storage (every in-place writer calls it: copy_, fill_,
+/// set, uniform_, normal_, the optimizers' parameter updates, writable views).
+inline void bump_version(const Tensor& t) { t.impl()->storage->version.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace detail
 
 /// Uninitialised tensor (internal building block of every op; contents are garbage).
 Tensor empty(const Shape& shape, Dtype dtype = kFloat32);

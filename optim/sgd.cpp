@@ -38,6 +38,7 @@ void SGD::step() {
   NoGradGuard no_grad;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor grad = params_[i].grad();
+    if (grad.defined()) xg::detail::bump_version(params_[i]);  // in-place update: older graphs must notice
     if (!grad.defined()) continue;
     xg::detail::dispatch_floating("SGD.step", params_[i].dtype(), [&](auto tag) { update<decltype(tag)>(i, grad); });
   }
