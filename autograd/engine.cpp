@@ -87,10 +87,12 @@ struct Slot {
   Tensor grad;                    // their sum so far
   int capture = -1;               // autograd::grad: index of the input whose gradient this is
   bool needed = true;             // autograd::grad: some input is reachable from this node
+  std::uint32_t first_child = 0;  // where this node's next[] slots start in GraphTask::children
 };
 
 struct GraphTask {
   std::vector<Slot> slots;
+  std::vector<std::uint32_t> children;  // slot of each next[] edge, so running needs no lookups
   NodeIndex index;
   std::unordered_map<const void*, std::shared_ptr<void>> scratch;
 };
@@ -185,8 +187,10 @@ void prune_to_inputs(GraphTask& task) {
   for (std::uint32_t s : order) {
     Slot& slot = task.slots[s];
     slot.needed = slot.capture >= 0;
-    for (const auto& e : slot.node->next)
-      if (e && !slot.needed) slot.needed = task.slots[task.index.find(e.get())].needed;
+    for (std::size_t i = 0; i < slot.node->next.size() && !slot.needed; ++i) {
+      const std::uint32_t child = task.children[slot.first_child + i];
+      if (child != NodeIndex::kAbsent) slot.needed = task.slots[child].needed;
+    }
   }
 }
 
@@ -215,9 +219,13 @@ void check_saved_versions(const Node& n) {
 
 // Runs one node on its summed gradient and returns the gradients of its inputs (empty when
 // the node had nothing to do).
-std::vector<Tensor> call_node(Node& n, const Tensor& g, bool retain_graph, bool anomaly) {
+std::vector<Tensor> call_node(Node& n, const Tensor& g, bool retain_graph, bool create_graph, bool anomaly) {
   std::lock_guard<std::mutex> lock(n.mutex);  // one pass at a time through a shared node
   if (n.released) throw_released(n);
+  // A closure built from raw kernels or detached saved tensors would record an incomplete
+  // graph: refuse instead of returning a silently wrong second derivative.
+  if (create_graph && !n.double_differentiable)
+    throw std::runtime_error(std::string(n.name) + ": double backward is not supported yet (create_graph = true)");
   std::vector<Tensor> grads;
   if (g.defined()) {
     if (auto kept = n.retained.lock()) kept->grad = own_copy(g).impl_ptr();
@@ -283,9 +291,14 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
   while (!stack.empty()) {
     const std::uint32_t s = stack.back();
     stack.pop_back();
+    task.slots[s].first_child = static_cast<std::uint32_t>(task.children.size());
     for (const auto& e : task.slots[s].node->next) {
-      if (!e) continue;
+      if (!e) {
+        task.children.push_back(NodeIndex::kAbsent);
+        continue;
+      }
       auto [t, inserted] = add_slot(e.get());
+      task.children.push_back(t);
       ++task.slots[t].dependencies;
       if (inserted) stack.push_back(t);
     }
@@ -329,11 +342,12 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
       continue;
     }
     // autograd::grad skips nodes that lead to none of the inputs (they still count down).
-    std::vector<Tensor> grads = task.slots[s].needed ? call_node(n, g, retain_graph, anomaly) : std::vector<Tensor>();
+    std::vector<Tensor> grads = task.slots[s].needed ? call_node(n, g, retain_graph, create_graph, anomaly) : std::vector<Tensor>();
+    const std::uint32_t first_child = task.slots[s].first_child;
     for (std::size_t i = 0; i < n.next.size(); ++i) {
-      Node* next = n.next[i].get();
-      if (!next) continue;
-      const std::uint32_t t = task.index.find(next);
+      const std::uint32_t t = task.children[first_child + i];
+      if (t == NodeIndex::kAbsent) continue;
+      Node* next = task.slots[t].node;
       if (i < grads.size() && grads[i].defined()) accumulate_grad(task.slots[t].grad, grads[i], n.name);
       if (--task.slots[t].dependencies == 0) ready.emplace(next->sequence_nr, t);
     }

@@ -40,6 +40,9 @@ struct Node {
   std::weak_ptr<TensorImpl> retained;  // set by retain_grad() on a non-leaf output
 
   bool is_accumulator = false;        // true for a leaf's AccumulateGrad sink
+  /// Its closure is built from recorded ops on the incoming gradient only, so running it with
+  /// create_graph records a complete graph. Others throw under create_graph.
+  bool double_differentiable = false;
 
   /// A tensor the backward closure reads, with the version of its storage when the op was
   /// recorded (PyTorch's SavedVariable check): before running the closure the engine throws
@@ -73,6 +76,11 @@ void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs,
 void record(Tensor& output, const char* name, std::initializer_list<Tensor> inputs, Node::BackwardFn backward);
 
 namespace detail {
+/// Marks the node that produced `output` as correct under create_graph (see Node).
+inline void mark_double_differentiable(const Tensor& output) {
+  if (output.grad_fn()) output.grad_fn()->double_differentiable = true;
+}
+
 /// How an op's closure captures a tensor it reads in backward (PyTorch's SavedVariable):
 /// `record(out, "tanh", {x}, [y = detail::save_for_backward(out)](...) {...})`. Returns a
 /// detached handle and notes it, with its storage's current version, for the node that the

@@ -128,9 +128,10 @@ Tensor add(const Tensor& a, const Tensor& b) {
   if (needs_grad({&a, &b})) {
     // The common unbroadcast case captures nothing: keeps the closure inside std::function's
     // small buffer (no allocation) on the per-step hot path.
-    if (a.shape() == b.shape())
+    if (a.shape() == b.shape()) {
       record(out, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
-    else
+      detail::mark_double_differentiable(out);
+    } else
       record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
         return std::vector<Tensor>{sum_to_shape(g, sa), sum_to_shape(g, sb)};
       });
@@ -204,7 +205,10 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 
 Tensor add(const Tensor& a, double s) {
   Tensor out = detail::map_floating("add", a, [s](auto x) { return x + static_cast<decltype(x)>(s); });
-  if (needs_grad({&a})) record(out, "add", {a}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  if (needs_grad({&a})) {
+    record(out, "add", {a}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 
@@ -212,19 +216,28 @@ Tensor sub(const Tensor& a, double s) { return add(a, -s); }
 
 Tensor rsub(double s, const Tensor& b) {
   Tensor out = detail::map_floating("rsub", b, [s](auto x) { return static_cast<decltype(x)>(s) - x; });
-  if (needs_grad({&b})) record(out, "rsub", {b}, [](const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
+  if (needs_grad({&b})) {
+    record(out, "rsub", {b}, [](const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 
 Tensor mul(const Tensor& a, double s) {
   Tensor out = detail::map_floating("mul", a, [s](auto x) { return x * static_cast<decltype(x)>(s); });
-  if (needs_grad({&a})) record(out, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
+  if (needs_grad({&a})) {
+    record(out, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 
 Tensor div(const Tensor& a, double s) {
   Tensor out = detail::map_floating("div", a, [s](auto x) { return x / static_cast<decltype(x)>(s); });
-  if (needs_grad({&a})) record(out, "div", {a}, [s](const Tensor& g) { return std::vector<Tensor>{div(g, s)}; });
+  if (needs_grad({&a})) {
+    record(out, "div", {a}, [s](const Tensor& g) { return std::vector<Tensor>{div(g, s)}; });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 

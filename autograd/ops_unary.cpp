@@ -32,7 +32,10 @@ std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
 
 Tensor neg(const Tensor& x) {
   Tensor out = map_floating("neg", x, [](auto v) { return -v; });
-  if (needs_grad({&x})) record(out, "neg", {x}, [](const Tensor& g) { return one(neg(g)); });
+  if (needs_grad({&x})) {
+    record(out, "neg", {x}, [](const Tensor& g) { return one(neg(g)); });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 
