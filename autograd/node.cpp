@@ -6,9 +6,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/detail/kernel_utils.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
 #include "autograd/ops_binary.hpp"
 
 namespace xg {

@@ -1,4 +1,5 @@
-// Losses of ops_nn.hpp: cross_entropy (fused log-softmax + nll), nll_loss, mse_loss.
+#include "autograd/ops_nn_loss.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -6,10 +7,10 @@
 #include <vector>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/simd.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_nn.hpp"
-#include "autograd/simd.hpp"
 
 namespace xg {
 using detail::dispatch_floating;

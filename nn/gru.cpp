@@ -6,16 +6,16 @@
 #include <vector>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/simd.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
 #include "autograd/ops_linalg.hpp"
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_recurrent.hpp"
 #include "autograd/ops_shape.hpp"
+#include "autograd/ops_slice.hpp"
 #include "autograd/ops_unary.hpp"
-#include "autograd/ops_unbind.hpp"
-#include "autograd/simd.hpp"
 #include "nn/init.hpp"
 
 namespace xg::nn {

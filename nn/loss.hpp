@@ -1,5 +1,5 @@
 #pragma once
-#include "autograd/ops_nn.hpp"
+#include "autograd/ops_nn_loss.hpp"
 #include "nn/module.hpp"
 
 namespace xg::nn {

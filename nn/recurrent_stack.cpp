@@ -5,6 +5,7 @@
 #include "autograd/creation.hpp"
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_shape.hpp"
+#include "autograd/ops_slice.hpp"
 #include "nn/init.hpp"
 
 namespace xg::nn {

@@ -10,7 +10,7 @@
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_recurrent.hpp"
 #include "autograd/ops_shape.hpp"
-#include "autograd/ops_unbind.hpp"
+#include "autograd/ops_slice.hpp"
 #include "autograd/ops_unary.hpp"
 #include "nn/init.hpp"
 

@@ -33,7 +33,7 @@ struct AdagradOptions {
 ///   g ← ∇θ (−∇θ if maximize);  if λ ≠ 0: g ← g + λθ
 ///   γ̃ ← γ / (1 + (t − 1)η);   s ← s + g²;   θ ← θ − γ̃ g / (√s + ε)
 /// (γ = lr, η = lr_decay, λ = weight_decay, s starts at initial_accumulator_value). State:
-/// state.<i>.step, sum — created for every parameter at construction, as PyTorch does. Throws
+/// `state.<i>.step`, `sum` — created for every parameter at construction, as PyTorch does. Throws
 /// std::invalid_argument for lr, lr_decay, weight_decay, initial_accumulator_value or eps < 0.
 class Adagrad : public Optimizer {
  public:

@@ -3,9 +3,9 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/simd.hpp"
 #include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
-#include "autograd/simd.hpp"
 
 namespace xg::optim {
 

@@ -49,7 +49,7 @@ struct AdamWOptions : AdamOptions {
 ///   v̂max ← max(v̂max, v) if amsgrad (and v is replaced by v̂max below)
 ///   θ ← θ − (γ / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 /// (γ = lr, λ = weight_decay; ε is added after the bias-corrected square root).
-/// State: state.<i>.step, exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad). Throws
+/// State: `state.<i>.step`, exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad). Throws
 /// std::invalid_argument for lr < 0, eps < 0, betas outside [0, 1), weight_decay < 0.
 class Adam : public Optimizer {
  public:

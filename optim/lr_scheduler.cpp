@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "autograd/creation.hpp"
+#include "autograd/format.hpp"
 
 namespace xg::optim {
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "autograd/creation.hpp"
+#include "autograd/format.hpp"
 #include "autograd/grad_mode.hpp"
 
 namespace xg::optim {

@@ -13,9 +13,9 @@ namespace xg::optim {
 ///
 /// State of parameter i is created on the first step() in which it has a gradient (as PyTorch):
 /// an optional step count and named buffers of the parameter's shape and dtype. state_dict() holds
-///   state.<i>.step            float64 0-dim (the per-parameter step count), if the optimizer has one
-///   state.<i>.<buffer>        e.g. state.0.exp_avg, for every parameter that has state
-///   param_groups.0.<option>   every numeric option as a float64 0-dim tensor (lr, beta1, …)
+///   `state.<i>.step`          float64 0-dim (the per-parameter step count), if the optimizer has one
+///   `state.<i>.<buffer>`      e.g. `state.0.exp_avg`, for every parameter that has state
+///   `param_groups.0.<option>` every numeric option as a float64 0-dim tensor (lr, beta1, …)
 /// so that xg::save_safetensors(path, opt.state_dict()) and load_state_dict() resume exactly.
 class Optimizer {
  public:
@@ -50,7 +50,7 @@ class Optimizer {
   void load_state_dict(const StateDict& state);
 
  protected:
-  /// A numeric option exposed in the state dict as param_groups.0.<name>.
+  /// A numeric option exposed in the state dict as `param_groups.0.<name>`.
   struct Hyperparameter {
     const char* name;
     double* value;

@@ -37,7 +37,7 @@ struct RMSpropOptions {
 ///   v ← αv + (1 − α)g²
 ///   if centered: gₐ ← αgₐ + (1 − α)g;  d ← √(v − gₐ²) + ε   else d ← √v + ε
 ///   if μ > 0: b ← μb + g/d;  θ ← θ − γb      else θ ← θ − γ g/d
-/// (γ = lr, α = alpha, μ = momentum, λ = weight_decay). State: state.<i>.step, square_avg,
+/// (γ = lr, α = alpha, μ = momentum, λ = weight_decay). State: `state.<i>.step`, square_avg,
 /// momentum_buffer (μ > 0), grad_avg (centered). Throws std::invalid_argument for lr, eps,
 /// momentum, weight_decay or alpha < 0.
 class RMSprop : public Optimizer {

@@ -3,8 +3,9 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/format.hpp"
 #include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
 
 namespace xg::optim {
 

@@ -34,7 +34,7 @@ struct SGDOptions {
 ///   if μ ≠ 0:  b ← g on the first step, else b ← μb + (1 − τ)g
 ///              g ← g + μb if nesterov, else g ← b
 ///   θ ← θ − γg
-/// (γ = lr, μ = momentum, τ = dampening, λ = weight_decay). State: state.<i>.momentum_buffer
+/// (γ = lr, μ = momentum, τ = dampening, λ = weight_decay). State: `state.<i>.momentum_buffer`
 /// (only when μ ≠ 0). Throws std::invalid_argument for lr < 0, momentum < 0, weight_decay < 0,
 /// or nesterov without momentum or with dampening.
 class SGD : public Optimizer {

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev         # char_rnn's command line
   clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz/run.sh)
   valgrind             # scripts/memcheck.sh
+  doxygen              # scripts/docs.sh (API reference)
 )
 # Optional peers for fixtures and benchmarks (never needed to build or test): pass --peers.
 if [[ "${1:-}" == "--peers" ]]; then
