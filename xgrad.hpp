@@ -5,6 +5,7 @@
 #include "autograd/dtype.hpp"
 #include "autograd/format.hpp"
 #include "autograd/generator.hpp"
+#include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/node.hpp"

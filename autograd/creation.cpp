@@ -3,6 +3,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -135,6 +136,7 @@ static Tensor uniform_samples(const char* op, const Shape& shape, double low, do
   check_shape_valid(op, shape);
   check_uniform_bounds(op, low, high);
   Tensor t = empty(shape, dtype);
+  std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&](std::int64_t) { return low + (high - low) * generator.uniform(); });
   return t;
 }
@@ -148,6 +150,7 @@ Tensor randn(const Shape& shape, Generator& generator, Dtype dtype) {
   detail::dispatch_floating("randn", dtype, [](auto) { return 0; });
   check_shape_valid("randn", shape);
   Tensor t = empty(shape, dtype);
+  std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&generator](std::int64_t) { return generator.normal(); });
   return t;
 }
@@ -164,6 +167,7 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generato
   check_shape_valid("randint", shape);
   Tensor t = empty(shape, kInt64);
   std::int64_t* p = t.data<std::int64_t>();
+  std::lock_guard<std::mutex> lock(generator.mutex());
   for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = generator.randint(low, high);
   return t;
 }
@@ -176,20 +180,25 @@ void fill_(Tensor& t, double value) {
   detail::check_writable("fill_", t);
   check_fill_value("fill_", value, t.dtype());
   fill_with(t, [value](std::int64_t) { return value; });
+  detail::bump_version(t);
 }
 
 void uniform_(Tensor& t, double low, double high, Generator& generator) {
   detail::check_floating("uniform_", t);
   detail::check_writable("uniform_", t);
   check_uniform_bounds("uniform_", low, high);
+  std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&](std::int64_t) { return low + (high - low) * generator.uniform(); });
+  detail::bump_version(t);
 }
 
 void normal_(Tensor& t, double mean, double stddev, Generator& generator) {
   detail::check_floating("normal_", t);
   detail::check_writable("normal_", t);
   if (!(stddev >= 0)) throw std::invalid_argument("normal_: expected std >= 0, but found std = " + format_number(stddev));
+  std::lock_guard<std::mutex> lock(generator.mutex());
   fill_with(t, [&](std::int64_t) { return mean + stddev * generator.normal(); });
+  detail::bump_version(t);
 }
 
 void copy_(Tensor& dst, const Tensor& src) {
@@ -199,6 +208,7 @@ void copy_(Tensor& dst, const Tensor& src) {
   if (dst.shape() != src.shape())
     throw std::invalid_argument("copy_: source shape " + shape_str(src.shape()) + " does not match destination shape " +
                                 shape_str(dst.shape()));
+  detail::bump_version(dst);
   if (dst.dtype() == src.dtype()) {
     if (dst.raw_data() != src.raw_data())
       std::memcpy(dst.raw_data(), src.raw_data(), static_cast<std::size_t>(src.numel()) * element_size(src.dtype()));

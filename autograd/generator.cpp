@@ -16,6 +16,7 @@ std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); 
 }  // namespace
 
 void Generator::manual_seed(std::uint64_t seed) {
+  std::lock_guard<std::mutex> lock(mutex_);
   state_[0] = seed;
   std::uint64_t x = seed;
   for (int i = 1; i < 5; ++i) state_[i] = splitmix64(x);
@@ -59,10 +60,11 @@ std::int64_t Generator::randint(std::int64_t low, std::int64_t high) {
 void Generator::set_state(const State& state) {
   if (state[1] == 0 && state[2] == 0 && state[3] == 0 && state[4] == 0)
     throw std::invalid_argument("Generator::set_state: the all-zero xoshiro state is invalid");
-  state_ = state;
+  set_state_unchecked(state);
 }
 
 std::string Generator::to_string() const {
+  const State state_ = state();
   char buf[5 * 17 + 1];
   std::snprintf(buf, sizeof buf, "%016llx:%016llx:%016llx:%016llx:%016llx", (unsigned long long)state_[0],
                 (unsigned long long)state_[1], (unsigned long long)state_[2], (unsigned long long)state_[3],

@@ -12,6 +12,9 @@ void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
 NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
 
+AutoGradMode::AutoGradMode(bool enabled) : previous_(grad_enabled) { grad_enabled = enabled; }
+AutoGradMode::~AutoGradMode() { grad_enabled = previous_; }
+
 bool is_anomaly_enabled() { return anomaly_enabled; }
 AnomalyGuard::AnomalyGuard() : previous_(anomaly_enabled) { anomaly_enabled = true; }
 AnomalyGuard::~AnomalyGuard() { anomaly_enabled = previous_; }

@@ -18,6 +18,19 @@ class NoGradGuard {
   bool previous_;
 };
 
+/// Sets grad mode for its lifetime (torch::AutoGradMode); the engine uses it to record the
+/// backward pass under create_graph.
+class AutoGradMode {
+ public:
+  explicit AutoGradMode(bool enabled);
+  ~AutoGradMode();
+  AutoGradMode(const AutoGradMode&) = delete;
+  AutoGradMode& operator=(const AutoGradMode&) = delete;
+
+ private:
+  bool previous_;
+};
+
 /// Anomaly detection (like torch.autograd.detect_anomaly): while active, every recorded op's
 /// forward output and every gradient computed in backward is checked for NaN/Inf, and a
 /// std::runtime_error names the op ("log: backward produced NaN in input 0").

@@ -7,17 +7,23 @@
 #include <string>
 
 #include "autograd/detail/kernel_utils.hpp"
-#include "autograd/detail/run_backward.hpp"
+#include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/ops_binary.hpp"
 
 namespace xg {
 namespace {
 std::atomic<std::int64_t> live_nodes{0};
-// Starts at 1: leaves' AccumulateGrad sinks use 0 so they always run last.
-thread_local std::uint64_t next_sequence_nr = 1;
+// Guards the lazy creation of leaves' sinks: two threads may use one parameter in forward at
+// once. Striped by address so unrelated leaves rarely share a lock.
+std::mutex& accumulator_lock(const TensorImpl* leaf) {
+  static std::mutex locks[64];
+  return locks[(reinterpret_cast<std::uintptr_t>(leaf) >> 6) % 64];
+}
+}  // namespace
 
-std::shared_ptr<Node> grad_accumulator(TensorImpl* leaf, const std::shared_ptr<TensorImpl>& owner) {
+std::shared_ptr<Node> detail::grad_accumulator(TensorImpl* leaf, const std::shared_ptr<TensorImpl>& owner) {
+  std::lock_guard<std::mutex> lock(accumulator_lock(leaf));
   if (!leaf->grad_accumulator) {
     auto sink = std::make_shared<Node>("AccumulateGrad", leaf->shape, leaf->dtype);
     sink->sequence_nr = 0;
@@ -27,10 +33,9 @@ std::shared_ptr<Node> grad_accumulator(TensorImpl* leaf, const std::shared_ptr<T
   }
   return leaf->grad_accumulator;
 }
-}  // namespace
 
 Node::Node(const char* op_name, Shape shape, Dtype dtype)
-    : name(op_name), sequence_nr(next_sequence_nr++), output_shape(std::move(shape)), output_dtype(dtype) {
+    : name(op_name), sequence_nr(detail::next_sequence_nr()), output_shape(std::move(shape)), output_dtype(dtype) {
   live_nodes.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -70,7 +75,7 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
 }
 
 // Throws "<op>: <phase> produced NaN<where>" when t holds a NaN or Inf.
-static void check_finite(const Tensor& t, const char* op, const char* phase, const std::string& where) {
+static void check_forward_finite(const Tensor& t, const char* op, const char* phase, const std::string& where) {
   if (!t.defined() || !is_floating(t.dtype())) return;
   const std::int64_t n = t.numel();
   bool nan = false, inf = false;
@@ -86,9 +91,27 @@ static void check_finite(const Tensor& t, const char* op, const char* phase, con
                              " (anomaly detection)");
 }
 
+// Tensors saved by save_for_backward for the record() call this thread is about to make.
+namespace {
+thread_local std::array<Node::Saved, Node::kMaxSaved> pending_saved;
+thread_local int pending_saved_count = 0;
+}  // namespace
+
+Tensor detail::save_for_backward(const Tensor& t) {
+  if (!t.defined()) return t;
+  if (pending_saved_count == Node::kMaxSaved)
+    throw std::logic_error("save_for_backward: an op may save at most " + std::to_string(Node::kMaxSaved) + " tensors");
+  Tensor handle = t.detach();
+  pending_saved[pending_saved_count++] = Node::Saved{handle, handle._version()};
+  return handle;
+}
+
 static void record_inputs(Tensor& output, const char* name, const Tensor* first, const Tensor* last,
                           Node::BackwardFn backward) {
   auto node = std::make_shared<Node>(name, output.shape(), output.dtype());
+  for (int i = 0; i < pending_saved_count; ++i) node->saved[i] = std::move(pending_saved[i]);
+  node->saved_count = pending_saved_count;
+  pending_saved_count = 0;
   node->next.reserve(static_cast<std::size_t>(last - first));
   for (const Tensor* it = first; it != last; ++it) {
     const Tensor& in = *it;
@@ -97,13 +120,13 @@ static void record_inputs(Tensor& output, const char* name, const Tensor* first,
     } else if (in.grad_fn()) {
       node->next.push_back(in.grad_fn());
     } else {
-      node->next.push_back(grad_accumulator(in.impl(), in.impl_ptr()));
+      node->next.push_back(detail::grad_accumulator(in.impl(), in.impl_ptr()));
     }
   }
   node->backward = std::move(backward);
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
-  if (is_anomaly_enabled()) check_finite(output, name, "forward", "");
+  if (is_anomaly_enabled()) check_forward_finite(output, name, "forward", "");
 }
 
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward) {
@@ -125,7 +148,9 @@ void accumulate_grad(Tensor& into, const Tensor& grad, const char* op) {
                            " (" + dtype_name(into.dtype()) + ")");
   // In place when nobody else can see `into`'s buffer (the usual case for a gradient being
   // summed over an RNN's time steps); otherwise a fresh sum, so aliases are never modified.
-  if (into.impl_ptr().use_count() == 1 && into.impl()->storage.use_count() == 1 && !into.requires_grad()) {
+  // When recording (create_graph), a sum with a recorded gradient must be recorded too.
+  const bool recording = is_grad_enabled() && (into.requires_grad() || grad.requires_grad());
+  if (!recording && into.impl_ptr().use_count() == 1 && into.impl()->storage.use_count() == 1) {
     detail::dispatch_floating(op, into.dtype(), [&](auto tag) {
       using T = decltype(tag);
       T* dst = into.data<T>();
@@ -136,112 +161,7 @@ void accumulate_grad(Tensor& into, const Tensor& grad, const char* op) {
     });
     return;
   }
-  NoGradGuard no_grad;
-  into = add(into, grad);
-}
-
-// ---- the engine ------------------------------------------------------------------------
-
-static Tensor own_copy(const Tensor& g) {
-  // Steal the buffer when nobody else can see it, otherwise copy: a leaf's grad must not alias
-  // a tensor the user (or another grad) still holds, because optimizers update grads in place.
-  if (g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1) return g;
-  NoGradGuard no_grad;
-  return g.detach().clone();
-}
-
-static void run_nodes(const std::vector<Node*>& order, bool anomaly, bool retain_graph);
-
-void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
-  if (!root.defined()) throw std::invalid_argument("backward: called on an undefined tensor");
-  if (!root.requires_grad())
-    throw std::runtime_error("backward: element 0 of tensors does not require grad and does not have a grad_fn");
-  Tensor seed = gradient;
-  if (!seed.defined()) {
-    if (root.numel() != 1)
-      throw std::runtime_error("backward: grad can be implicitly created only for scalar outputs; got shape " +
-                               shape_str(root.shape()) + " (pass a gradient of the same shape)");
-    seed = empty(root.shape(), root.dtype());
-    if (root.dtype() == kFloat32) *seed.data<float>() = 1.0f;
-    else *seed.data<double>() = 1.0;
-  } else if (seed.shape() != root.shape() || seed.dtype() != root.dtype()) {
-    throw std::invalid_argument("backward: gradient has shape " + shape_str(seed.shape()) + " (" +
-                                dtype_name(seed.dtype()) + ") but the tensor has shape " + shape_str(root.shape()) +
-                                " (" + dtype_name(root.dtype()) + ")");
-  }
-  std::shared_ptr<Node> root_node =
-      root.grad_fn() ? root.grad_fn() : grad_accumulator(root.impl(), root.impl_ptr());
-
-  // Gather every node reachable from the root with an explicit stack (no recursion).
-  static thread_local std::uint64_t pass = 0;
-  const std::uint64_t mark = ++pass;
-  std::vector<Node*> order;
-  std::vector<Node*> stack{root_node.get()};
-  root_node->visit_mark = mark;
-  while (!stack.empty()) {
-    Node* n = stack.back();
-    stack.pop_back();
-    order.push_back(n);
-    for (const auto& e : n->next)
-      if (e && e->visit_mark != mark) {
-        e->visit_mark = mark;
-        stack.push_back(e.get());
-      }
-  }
-  // Recording order is a topological order: run from the newest node to the oldest.
-  std::sort(order.begin(), order.end(), [](const Node* a, const Node* b) { return a->sequence_nr > b->sequence_nr; });
-
-  NoGradGuard no_grad;
-  const bool anomaly = is_anomaly_enabled();
-  root_node->pending_grad = seed.detach();
-  try {
-    run_nodes(order, anomaly, retain_graph);
-  } catch (...) {
-    for (Node* n : order) n->pending_grad = Tensor();  // don't keep half a pass's buffers alive
-    throw;
-  }
-}
-
-static void run_nodes(const std::vector<Node*>& order, bool anomaly, bool retain_graph) {
-  for (Node* n : order) {
-    Tensor g = std::move(n->pending_grad);
-    n->pending_grad = Tensor();
-    if (n->is_accumulator) {
-      auto leaf = n->leaf.lock();
-      if (!leaf || !g.defined()) continue;
-      Tensor current(leaf->grad);
-      if (!current.defined()) current = own_copy(g);
-      else accumulate_grad(current, g, "AccumulateGrad");
-      leaf->grad = current.impl_ptr();
-      continue;
-    }
-    if (n->released)
-      throw std::runtime_error(std::string("backward: trying to backward through the graph a second time: the graph "
-                                           "behind '") +
-                               n->name +
-                               "' was already freed by an earlier backward(). Pass retain_graph = true to the first "
-                               "backward() if you need to backward through it again.");
-    if (g.defined()) {
-      if (auto kept = n->retained.lock()) kept->grad = own_copy(g).impl_ptr();
-      std::vector<Tensor> grads = n->backward(g);
-      if (grads.size() != n->next.size())
-        throw std::logic_error(std::string(n->name) + ": backward returned " + std::to_string(grads.size()) +
-                               " gradients for " + std::to_string(n->next.size()) + " inputs");
-      for (std::size_t i = 0; i < grads.size(); ++i) {
-        if (!n->next[i] || !grads[i].defined()) continue;
-        if (anomaly) check_finite(grads[i], n->name, "backward", " in input " + std::to_string(i));
-        if (grads[i].shape() != n->next[i]->output_shape)
-          throw std::logic_error(std::string(n->name) + ": backward produced a gradient of shape " +
-                                 shape_str(grads[i].shape()) + " for input " + std::to_string(i) + " of shape " +
-                                 shape_str(n->next[i]->output_shape));
-        accumulate_grad(n->next[i]->pending_grad, grads[i], n->name);
-      }
-    }
-    if (!retain_graph) {
-      n->backward = nullptr;
-      n->released = true;
-    }
-  }
+  into = add(into, grad);  // records only under create_graph, where grad mode is on
 }
 
 }  // namespace xg

@@ -1,8 +1,10 @@
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -11,8 +13,9 @@ namespace xg {
 
 /// One recorded operation on the tape.
 ///
-/// `sequence_nr` comes from a thread-local counter, so recording order is a topological
-/// order: backward simply runs the reachable nodes from the highest number down.
+/// `sequence_nr` comes from a global atomic counter, so a node is always numbered after the
+/// nodes of its inputs, whichever threads recorded them; the engine (autograd/engine.cpp) runs
+/// a node when all its gradients have arrived and breaks ties newest first.
 /// `next[i]` is the node that receives the gradient of the op's i-th input (null when that
 /// input needs no gradient). Leaves get an "AccumulateGrad" sink node that writes into
 /// their `grad`.
@@ -36,11 +39,27 @@ struct Node {
   std::weak_ptr<TensorImpl> leaf;      // set on AccumulateGrad nodes
   std::weak_ptr<TensorImpl> retained;  // set by retain_grad() on a non-leaf output
 
-  // Scratch used by the engine during one backward pass.
-  Tensor pending_grad;
-  std::uint64_t visit_mark = 0;
-
   bool is_accumulator = false;        // true for a leaf's AccumulateGrad sink
+  /// Its closure is built from recorded ops on the incoming gradient only, so running it with
+  /// create_graph records a complete graph. Others throw under create_graph.
+  bool double_differentiable = false;
+
+  /// A tensor the backward closure reads, with the version of its storage when the op was
+  /// recorded (PyTorch's SavedVariable check): before running the closure the engine throws
+  /// if an in-place write has changed it since. The tensor is a detached handle (no grad_fn),
+  /// so saving an op's own output makes no reference cycle.
+  struct Saved {
+    Tensor tensor;
+    std::uint32_t version = 0;
+  };
+  static constexpr int kMaxSaved = 4;
+  std::array<Saved, kMaxSaved> saved;  // inline: no allocation on the per-op path
+  int saved_count = 0;
+
+  /// Held while a backward pass runs this node (and, on a sink, while it adds into the leaf's
+  /// .grad): passes on several threads that share nodes or leaves take turns. Per-pass state
+  /// (pending gradients, dependency counts) lives in the pass, never here.
+  std::mutex mutex;
 };
 
 /// Number of Node objects alive in the process (tests use it to prove graphs are freed).
@@ -55,6 +74,27 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward);
 /// The same for a braced list of inputs, `record(out, "add", {a, b}, ...)`, without building a vector.
 void record(Tensor& output, const char* name, std::initializer_list<Tensor> inputs, Node::BackwardFn backward);
+
+namespace detail {
+/// Marks the node that produced `output` as correct under create_graph (see Node).
+inline void mark_double_differentiable(const Tensor& output) {
+  if (output.grad_fn()) output.grad_fn()->double_differentiable = true;
+}
+
+/// How an op's closure captures a tensor it reads in backward (PyTorch's SavedVariable):
+/// `record(out, "tanh", {x}, [y = detail::save_for_backward(out)](...) {...})`. Returns a
+/// detached handle and notes it, with its storage's current version, for the node that the
+/// enclosing record() call creates (the closure argument is built just before record runs).
+/// Backward then throws "<op>: one of the variables needed for gradient computation has been
+/// modified by an inplace operation: [float32 [3]] is at version 2; expected version 1" if an
+/// in-place write changed it in between, instead of silently using the new values.
+Tensor save_for_backward(const Tensor& t);
+}  // namespace detail
+
+namespace detail {
+/// A leaf's AccumulateGrad sink, created on first use (thread-safe).
+std::shared_ptr<Node> grad_accumulator(TensorImpl* leaf, const std::shared_ptr<TensorImpl>& owner);
+}  // namespace detail
 
 /// Accumulates `grad` into `into` (undefined `into` takes `grad`), checking the shapes agree
 /// and naming both and the op otherwise.

@@ -128,9 +128,10 @@ Tensor add(const Tensor& a, const Tensor& b) {
   if (needs_grad({&a, &b})) {
     // The common unbroadcast case captures nothing: keeps the closure inside std::function's
     // small buffer (no allocation) on the per-step hot path.
-    if (a.shape() == b.shape())
+    if (a.shape() == b.shape()) {
       record(out, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
-    else
+      detail::mark_double_differentiable(out);
+    } else
       record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
         return std::vector<Tensor>{sum_to_shape(g, sa), sum_to_shape(g, sb)};
       });
@@ -151,7 +152,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_binary("mul", a, b, [](auto x, auto y) { return x * y; });
   if (needs_grad({&a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
-    record(out, "mul", {a, b}, [a = a.detach(), b = b.detach(), ga, gb](const Tensor& g) {
+    record(out, "mul", {a, b}, [a = detail::save_for_backward(a), b = detail::save_for_backward(b), ga, gb](const Tensor& g) {
       return std::vector<Tensor>{ga ? sum_to_shape(mul(g, b), a.shape()) : Tensor(),
                                  gb ? sum_to_shape(mul(g, a), b.shape()) : Tensor()};
     });
@@ -163,7 +164,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_binary("div", a, b, [](auto x, auto y) { return x / y; });
   if (needs_grad({&a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
-    record(out, "div", {a, b}, [out_ = out.detach(), b = b.detach(), sa = a.shape(), ga, gb](const Tensor& g) {
+    record(out, "div", {a, b}, [out_ = detail::save_for_backward(out), b = detail::save_for_backward(b), sa = a.shape(), ga, gb](const Tensor& g) {
       Tensor g_over_b = div(g, b);
       // d(a/b)/db = −a/b² = −out/b
       return std::vector<Tensor>{ga ? sum_to_shape(g_over_b, sa) : Tensor(),
@@ -178,7 +179,7 @@ template <typename Pick, typename Weight>
 static Tensor extremum(const char* op, const Tensor& a, const Tensor& b, Pick pick, Weight a_weight) {
   Tensor out = broadcast_binary(op, a, b, pick);
   if (needs_grad({&a, &b})) {
-    record(out, op, {a, b}, [a = a.detach(), b = b.detach(), a_weight, op](const Tensor& g) {
+    record(out, op, {a, b}, [a = detail::save_for_backward(a), b = detail::save_for_backward(b), a_weight, op](const Tensor& g) {
       Tensor wa = broadcast_binary(op, a, b, a_weight);
       Tensor ga = mul(g, wa);
       Tensor gb = sub(g, ga);
@@ -204,7 +205,10 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 
 Tensor add(const Tensor& a, double s) {
   Tensor out = detail::map_floating("add", a, [s](auto x) { return x + static_cast<decltype(x)>(s); });
-  if (needs_grad({&a})) record(out, "add", {a}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  if (needs_grad({&a})) {
+    record(out, "add", {a}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 
@@ -212,26 +216,35 @@ Tensor sub(const Tensor& a, double s) { return add(a, -s); }
 
 Tensor rsub(double s, const Tensor& b) {
   Tensor out = detail::map_floating("rsub", b, [s](auto x) { return static_cast<decltype(x)>(s) - x; });
-  if (needs_grad({&b})) record(out, "rsub", {b}, [](const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
+  if (needs_grad({&b})) {
+    record(out, "rsub", {b}, [](const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 
 Tensor mul(const Tensor& a, double s) {
   Tensor out = detail::map_floating("mul", a, [s](auto x) { return x * static_cast<decltype(x)>(s); });
-  if (needs_grad({&a})) record(out, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
+  if (needs_grad({&a})) {
+    record(out, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 
 Tensor div(const Tensor& a, double s) {
   Tensor out = detail::map_floating("div", a, [s](auto x) { return x / static_cast<decltype(x)>(s); });
-  if (needs_grad({&a})) record(out, "div", {a}, [s](const Tensor& g) { return std::vector<Tensor>{div(g, s)}; });
+  if (needs_grad({&a})) {
+    record(out, "div", {a}, [s](const Tensor& g) { return std::vector<Tensor>{div(g, s)}; });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 
 Tensor rdiv(double s, const Tensor& b) {
   Tensor out = detail::map_floating("rdiv", b, [s](auto x) { return static_cast<decltype(x)>(s) / x; });
   if (needs_grad({&b}))
-    record(out, "rdiv", {b}, [out_ = out.detach(), b = b.detach()](const Tensor& g) {
+    record(out, "rdiv", {b}, [out_ = detail::save_for_backward(out), b = detail::save_for_backward(b)](const Tensor& g) {
       // d(s/b)/db = −s/b² = −out/b
       return std::vector<Tensor>{neg(div(mul(g, out_), b))};
     });

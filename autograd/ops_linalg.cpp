@@ -138,7 +138,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (needs_grad({&a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
     record(out, op, {a, b},
-           [d, ga, gb, a = gb ? a.detach() : Tensor(), b = ga ? b.detach() : Tensor(), sa, sb](const Tensor& g) {
+           [d, ga, gb, a = gb ? detail::save_for_backward(a) : Tensor(), b = ga ? detail::save_for_backward(b) : Tensor(), sa, sb](const Tensor& g) {
              return product_backward("matmul", d, g, a, sa, ga, b, sb, gb);
            });
   }
@@ -184,7 +184,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (needs_grad({&x, &weight, &bias})) {
     const bool gx = x.requires_grad(), gw = weight.requires_grad(), gbias = has_bias && bias.requires_grad();
     record(out, op, {x, weight, bias},
-           [gx, gw, gbias, rows, in_f, out_f, x = gw ? x.detach() : Tensor(), w = gx ? weight.detach() : Tensor(),
+           [gx, gw, gbias, rows, in_f, out_f, x = gw ? detail::save_for_backward(x) : Tensor(), w = gx ? detail::save_for_backward(weight) : Tensor(),
             sx = x.shape(), sw = weight.shape()](const Tensor& g) {
              std::vector<Tensor> grads(3);
              dispatch_floating("linear", g.dtype(), [&](auto tag) {
@@ -251,7 +251,7 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
   if (needs_grad({&bias, &a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad(), gbias = bias.requires_grad();
     record(out, op, {bias, a, b},
-           [d, ga, gb, gbias, sbias, a = gb ? a.detach() : Tensor(), b = ga ? b.detach() : Tensor(), sa = a.shape(),
+           [d, ga, gb, gbias, sbias, a = gb ? detail::save_for_backward(a) : Tensor(), b = ga ? detail::save_for_backward(b) : Tensor(), sa = a.shape(),
             sb = b.shape()](const Tensor& g) {
              std::vector<Tensor> ab = product_backward("addmm", d, g, a, sa, ga, b, sb, gb);
              return std::vector<Tensor>{gbias ? sum_to_shape(g, sbias) : Tensor(), ab[0], ab[1]};

@@ -76,7 +76,7 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
     softmax_kernel(l, x.data<T>(), out.data<T>(), false);
   });
   if (needs_grad({&x}))
-    record(out, "softmax", {x}, [l, y = out.detach()](const Tensor& g) {
+    record(out, "softmax", {x}, [l, y = detail::save_for_backward(out)](const Tensor& g) {
       // dx = y ⊙ (g − Σ g⊙y) along the lane
       Tensor dx = detail::empty_like(g);
       dispatch_floating("softmax", g.dtype(), [&](auto tag) {
@@ -104,7 +104,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     softmax_kernel(l, x.data<T>(), out.data<T>(), true);
   });
   if (needs_grad({&x}))
-    record(out, "log_softmax", {x}, [l, y = out.detach()](const Tensor& g) {
+    record(out, "log_softmax", {x}, [l, y = detail::save_for_backward(out)](const Tensor& g) {
       // dx = g − exp(y)·Σg along the lane
       Tensor dx = detail::empty_like(g);
       dispatch_floating("log_softmax", g.dtype(), [&](auto tag) {
@@ -137,6 +137,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
     using T = decltype(tag);
     const T keep = p == 1.0 ? T(0) : static_cast<T>(1.0 / (1.0 - p));
     T* pm = mask.data<T>();
+    std::lock_guard<std::mutex> lock(generator.mutex());
     for (std::int64_t i = 0; i < x.numel(); ++i) pm[i] = generator.uniform() < p ? T(0) : keep;
   });
   Tensor out = detail::zip_floating("dropout", x, mask, [](auto a, auto m) { return a * m; });
@@ -177,7 +178,7 @@ Tensor embedding(const Tensor& indices, const Tensor& weight, std::int64_t paddi
   for (std::int64_t i = 0; i < n; ++i) std::memcpy(po + i * row_bytes, pw + idx[i] * row_bytes, row_bytes);
 
   if (needs_grad({&weight}))
-    record(out, op, {weight}, [indices = indices.detach(), sw = weight.shape(), padding_idx](const Tensor& g) {
+    record(out, op, {weight}, [indices = detail::save_for_backward(indices), sw = weight.shape(), padding_idx](const Tensor& g) {
       Tensor gw = zeros(sw, g.dtype());
       dispatch_floating("embedding", g.dtype(), [&](auto tag) {
         using T = decltype(tag);

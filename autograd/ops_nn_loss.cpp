@@ -154,7 +154,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
 
   if (grad)
     record(out, op, {input},
-           [l, probs, target = target.detach(), weight = weight.defined() ? weight.detach() : Tensor(), eps,
+           [l, probs, target = detail::save_for_backward(target), weight = weight.defined() ? detail::save_for_backward(weight) : Tensor(), eps,
             weight_total, denominator, reduction = options.reduction(),
             ignore = options.ignore_index()](const Tensor& g) {
              // dx_c = scale · (p_c·((1−ε)w_t + εW/C) − ((1−ε)w_t·[c = t] + ε·w_c/C)), W = Σ w
@@ -211,8 +211,8 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOpti
   });
   if (needs_grad({&log_probs}))
     record(out, op, {log_probs},
-           [l, shape = log_probs.shape(), target = target.detach(),
-            weight = weight.defined() ? weight.detach() : Tensor(), denominator, reduction = options.reduction(),
+           [l, shape = log_probs.shape(), target = detail::save_for_backward(target),
+            weight = weight.defined() ? detail::save_for_backward(weight) : Tensor(), denominator, reduction = options.reduction(),
             ignore = options.ignore_index()](const Tensor& g) {
              Tensor dx = zeros(shape, g.dtype());
              dispatch_floating("nll_loss", g.dtype(), [&](auto tag) {
@@ -255,7 +255,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   if (needs_grad({&input, &target})) {
     const bool gi = input.requires_grad(), gt = target.requires_grad();
     record(out, op, {input, target},
-           [a = input.detach(), b = target.detach(), reduction, n, gi, gt](const Tensor& g) {
+           [a = detail::save_for_backward(input), b = detail::save_for_backward(target), reduction, n, gi, gt](const Tensor& g) {
              // d/dinput = 2(input − target)·scale, d/dtarget = its negative
              Tensor di = detail::empty_like(a);
              dispatch_floating("mse_loss", g.dtype(), [&](auto tag) {

@@ -8,17 +8,23 @@
 #include "autograd/detail/blas.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/shape_kernels.hpp"
+#include "autograd/engine.hpp"
 #include "autograd/node.hpp"
 
 namespace xg {
 
-// The (gₜ, hₜ₋₁) pairs of one backward pass, kept until the hub has summed them.
-struct RecurrentWeight::Pairs {
-  std::vector<Tensor> grads, inputs;
-  bool hub_fed = false;
-};
-
 namespace {
+// The (gₜ, hₜ₋₁) pairs of one backward pass, kept in the pass's scratch until the hub has
+// summed them.
+struct Pairs {
+  std::vector<Tensor> grads, inputs;
+};
+Pairs& pass_pairs(const void* hub) {
+  std::shared_ptr<void>& slot = detail::pass_scratch(hub);
+  if (!slot) slot = std::make_shared<Pairs>();
+  return *static_cast<Pairs*>(slot.get());
+}
+
 // Copies same-width row blocks one under another into a new (Σ rows, width) matrix.
 Tensor stack_rows(const std::vector<Tensor>& blocks, std::int64_t width, Dtype dtype) {
   std::int64_t rows = 0;
@@ -34,7 +40,7 @@ Tensor stack_rows(const std::vector<Tensor>& blocks, std::int64_t width, Dtype d
 }
 }  // namespace
 
-RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight), pairs_(std::make_shared<Pairs>()) {
+RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight) {
   detail::check_floating("RecurrentWeight", weight, "weight");
   if (weight.dim() != 2)
     throw std::invalid_argument("RecurrentWeight: weight must be 2-D (out, in), got shape " + shape_str(weight.shape()));
@@ -42,13 +48,14 @@ RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight), pairs_
   if (!needs_grad({&weight})) return;
   hub_ = detail::alias_with_shape(weight, weight.shape());
   const std::int64_t out_features = weight.size(0), in_features = weight.size(1);
-  record(hub_, "RecurrentWeight", {weight}, [pairs = pairs_, out_features, in_features](const Tensor& g) {
+  // The pairs are keyed by the hub node, whose address the closure learns once it is recorded.
+  auto key = std::make_shared<const void*>(nullptr);
+  record(hub_, "RecurrentWeight", {weight}, [key, out_features, in_features](const Tensor& g) {
     // g is the zero placeholder the first step handed over; the real sum is computed here.
-    Tensor grads = stack_rows(pairs->grads, out_features, g.dtype());
-    Tensor inputs = stack_rows(pairs->inputs, in_features, g.dtype());
-    pairs->grads.clear();
-    pairs->inputs.clear();
-    pairs->hub_fed = false;
+    Pairs& pairs = pass_pairs(*key);
+    Tensor grads = stack_rows(pairs.grads, out_features, g.dtype());
+    Tensor inputs = stack_rows(pairs.inputs, in_features, g.dtype());
+    pairs = Pairs();
     Tensor dw = empty({out_features, in_features}, g.dtype());
     detail::dispatch_floating("RecurrentWeight", g.dtype(), [&](auto tag) {
       using T = decltype(tag);
@@ -57,6 +64,7 @@ RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight), pairs_
     });
     return std::vector<Tensor>{dw};
   });
+  *key = hub_.grad_fn().get();
 }
 
 Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
@@ -79,7 +87,7 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
   if (!needs_grad({&base, &h, &hub_})) return out;
   const bool want_h = h.requires_grad(), want_w = hub_.requires_grad();
   record(out, "RecurrentWeight::add_product", {base, h, hub_},
-         [pairs = pairs_, w = weight_.detach(), h = h.detach(), want_h, want_w](const Tensor& g) {
+         [key = hub_.grad_fn().get(), w = detail::save_for_backward(weight_), h = detail::save_for_backward(h), want_h, want_w](const Tensor& g) {
            std::vector<Tensor> grads(3);
            grads[0] = g;
            if (want_h) {
@@ -91,13 +99,11 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
              });
            }
            if (want_w) {
-             pairs->grads.push_back(g);
-             pairs->inputs.push_back(h);
-             // One placeholder makes the tape run the hub; the other steps add nothing to it.
-             if (!pairs->hub_fed) {
-               pairs->hub_fed = true;
-               grads[2] = zeros(w.shape(), g.dtype());
-             }
+             Pairs& pairs = pass_pairs(key);
+             // One placeholder makes the engine run the hub; the other steps add nothing to it.
+             if (pairs.grads.empty()) grads[2] = zeros(w.shape(), g.dtype());
+             pairs.grads.push_back(g);
+             pairs.inputs.push_back(h);
            }
            return grads;
          });

@@ -11,8 +11,8 @@ namespace xg {
 /// Every step is still an ordinary recorded op, so backpropagation through time is derived by
 /// the tape. What changes is only how ∂L/∂W is summed: instead of each step computing its own
 /// (O×I) term gₜᵀhₜ₋₁ — T small rank-N products, the least efficient shape BLAS has — each step
-/// hands its pair (gₜ, hₜ₋₁) to a hub node recorded before the steps (so the tape runs it after
-/// all of them), which stacks the pairs and computes Σₜ gₜᵀhₜ₋₁ in a single gemm.
+/// hands its pair (gₜ, hₜ₋₁) to a hub node (which the engine runs after all of them; the pairs
+/// live in the backward pass's scratch, detail::pass_scratch, never on the graph), which stacks the pairs and computes Σₜ gₜᵀhₜ₋₁ in a single gemm.
 class RecurrentWeight {
  public:
   /// weight (O, I), float32/float64.
@@ -22,10 +22,8 @@ class RecurrentWeight {
   Tensor add_product(const Tensor& base, const Tensor& h) const;
 
  private:
-  struct Pairs;
   Tensor weight_;
   Tensor hub_;  // what the steps record as their weight input (the weight itself when no grad is needed)
-  std::shared_ptr<Pairs> pairs_;
 };
 
 }  // namespace xg

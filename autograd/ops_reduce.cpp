@@ -271,7 +271,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
     }
   });
   if (needs_grad({&x}))
-    record(out, "logsumexp", {x}, [s, x = x.detach(), y = out.detach()](const Tensor& g) {
+    record(out, "logsumexp", {x}, [s, x = detail::save_for_backward(x), y = detail::save_for_backward(out)](const Tensor& g) {
       // d/dx_k logsumexp(x) = exp(x_k − y) = softmax(x)_k
       Tensor gx = detail::empty_like(x);
       dispatch_floating("logsumexp_backward", g.dtype(), [&](auto tag) {

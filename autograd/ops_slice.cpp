@@ -8,6 +8,7 @@
 #include "autograd/creation.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/shape_kernels.hpp"
+#include "autograd/engine.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_shape.hpp"
 
@@ -110,29 +111,23 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
     detail::move_slices(x, pieces[t], s, /*gather=*/true);
   }
   if (!needs_grad({&x})) return pieces;
-  // The pieces' nodes all feed one "hub" node (an alias of x, recorded before them, so it runs
-  // after all of them). The first piece to run backward allocates a zero buffer, writes its
-  // slice and hands the buffer to the hub; the others write their slice into the same buffer
-  // and return nothing. The hub passes the assembled buffer on to x and forgets it, so each
-  // backward pass starts afresh.
-  struct Assembly {
-    Tensor buffer;
-  };
-  auto state = std::make_shared<Assembly>();
+  // The pieces' nodes all feed one "hub" node (an alias of x). The first piece to run
+  // backward allocates a zero buffer in the pass's scratch (detail::pass_scratch: per pass, so
+  // concurrent or failed passes never share it), writes its slice and hands the buffer to the
+  // hub; the others write their slice into the same buffer and return nothing. The engine
+  // runs the hub only after every piece that was reached, and it passes the buffer on to x.
   Tensor hub = detail::alias_with_shape(x, x.shape());
-  record(hub, "unbind", {x}, [state](const Tensor& g) {
-    state->buffer = Tensor();
-    return std::vector<Tensor>{g};
-  });
+  record(hub, "unbind", {x}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  const Node* key = hub.grad_fn().get();
   for (std::int64_t t = 0; t < s.n; ++t) {
     s.start = t;
-    record(pieces[t], "unbind", {hub}, [state, s, in_shape = x.shape()](const Tensor& g) {
-      // Held only by us: left over from a pass that threw before reaching the hub.
-      if (state->buffer.defined() && state->buffer.impl_ptr().use_count() == 1) state->buffer = Tensor();
-      const bool first = !state->buffer.defined();
-      if (first) state->buffer = zeros(in_shape, g.dtype());
-      detail::move_slices(state->buffer, g, s, /*gather=*/false);
-      return std::vector<Tensor>{first ? state->buffer : Tensor()};
+    record(pieces[t], "unbind", {hub}, [key, s, in_shape = x.shape()](const Tensor& g) {
+      std::shared_ptr<void>& slot = detail::pass_scratch(key);
+      const bool first = !slot;
+      if (first) slot = std::make_shared<Tensor>(zeros(in_shape, g.dtype()));
+      Tensor& buffer = *static_cast<Tensor*>(slot.get());
+      detail::move_slices(buffer, g, s, /*gather=*/false);
+      return std::vector<Tensor>{first ? buffer : Tensor()};
     });
   }
   return pieces;
@@ -307,7 +302,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   for (std::int64_t o = 0; o < s.outer; ++o)
     for (std::int64_t j = 0; j < m; ++j, dst += block) std::memcpy(dst, src + (o * s.n + idx[j]) * block, block);
   if (needs_grad({&x}))
-    record(out, "index_select", {x}, [s, m, in_shape = x.shape(), index = index.detach()](const Tensor& g) {
+    record(out, "index_select", {x}, [s, m, in_shape = x.shape(), index = detail::save_for_backward(index)](const Tensor& g) {
       // Scatter-add in index order: repeated indices accumulate, deterministically.
       Tensor gx = zeros(in_shape, g.dtype());
       const std::int64_t* ids = index.data<std::int64_t>();

@@ -32,26 +32,29 @@ std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
 
 Tensor neg(const Tensor& x) {
   Tensor out = map_floating("neg", x, [](auto v) { return -v; });
-  if (needs_grad({&x})) record(out, "neg", {x}, [](const Tensor& g) { return one(neg(g)); });
+  if (needs_grad({&x})) {
+    record(out, "neg", {x}, [](const Tensor& g) { return one(neg(g)); });
+    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
+  }
   return out;
 }
 
 Tensor exp(const Tensor& x) {
   Tensor out = vectorised("exp", x, [](const auto& v) { return xsimd::exp(v); });
-  if (needs_grad({&x})) record(out, "exp", {x}, [y = out.detach()](const Tensor& g) { return one(mul(g, y)); });
+  if (needs_grad({&x})) record(out, "exp", {x}, [y = detail::save_for_backward(out)](const Tensor& g) { return one(mul(g, y)); });
   return out;
 }
 
 Tensor log(const Tensor& x) {
   Tensor out = vectorised("log", x, [](const auto& v) { return xsimd::log(v); });
-  if (needs_grad({&x})) record(out, "log", {x}, [x = x.detach()](const Tensor& g) { return one(div(g, x)); });
+  if (needs_grad({&x})) record(out, "log", {x}, [x = detail::save_for_backward(x)](const Tensor& g) { return one(div(g, x)); });
   return out;
 }
 
 Tensor sqrt(const Tensor& x) {
   Tensor out = vectorised("sqrt", x, [](const auto& v) { return xsimd::sqrt(v); });
   if (needs_grad({&x}))
-    record(out, "sqrt", {x}, [y = out.detach()](const Tensor& g) {
+    record(out, "sqrt", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
       return one(zip_floating("sqrt_backward", g, y, [](auto gv, auto yv) { return gv / (yv + yv); }));
     });
   return out;
@@ -60,7 +63,7 @@ Tensor sqrt(const Tensor& x) {
 Tensor tanh(const Tensor& x) {
   Tensor out = vectorised("tanh", x, [](const auto& v) { return xsimd::tanh(v); });
   if (needs_grad({&x}))
-    record(out, "tanh", {x}, [y = out.detach()](const Tensor& g) {
+    record(out, "tanh", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
       return one(zip_floating("tanh_backward", g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); }));
     });
   return out;
@@ -72,7 +75,7 @@ Tensor sigmoid(const Tensor& x) {
     return Batch(1) / (Batch(1) + xsimd::exp(-v));
   });
   if (needs_grad({&x}))
-    record(out, "sigmoid", {x}, [y = out.detach()](const Tensor& g) {
+    record(out, "sigmoid", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
       return one(zip_floating("sigmoid_backward", g, y, [](auto gv, auto yv) { return gv * yv * (1 - yv); }));
     });
   return out;
@@ -81,7 +84,7 @@ Tensor sigmoid(const Tensor& x) {
 Tensor relu(const Tensor& x) {
   Tensor out = map_floating("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
   if (needs_grad({&x}))
-    record(out, "relu", {x}, [y = out.detach()](const Tensor& g) {
+    record(out, "relu", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
       return one(zip_floating("relu_backward", g, y, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); }));
     });
   return out;
@@ -90,7 +93,7 @@ Tensor relu(const Tensor& x) {
 Tensor abs(const Tensor& x) {
   Tensor out = map_floating("abs", x, [](auto v) { return std::abs(v); });
   if (needs_grad({&x}))
-    record(out, "abs", {x}, [x = x.detach()](const Tensor& g) {
+    record(out, "abs", {x}, [x = detail::save_for_backward(x)](const Tensor& g) {
       return one(zip_floating("abs_backward", g, x, [](auto gv, auto xv) {
         return xv > 0 ? gv : (xv < 0 ? -gv : decltype(gv)(0));
       }));
@@ -101,7 +104,7 @@ Tensor abs(const Tensor& x) {
 Tensor pow(const Tensor& x, double p) {
   Tensor out = map_floating("pow", x, [p](auto v) { return static_cast<decltype(v)>(std::pow(v, p)); });
   if (needs_grad({&x}))
-    record(out, "pow", {x}, [x = x.detach(), p](const Tensor& g) {
+    record(out, "pow", {x}, [x = detail::save_for_backward(x), p](const Tensor& g) {
       // d(xᵖ)/dx = p·xᵖ⁻¹; p = 0 has zero gradient everywhere (also at x = 0, as PyTorch).
       return one(zip_floating("pow_backward", g, x, [p](auto gv, auto xv) {
         using T = decltype(gv);
@@ -120,7 +123,7 @@ static Tensor clamp_impl(const char* op, const Tensor& x, double lo, double hi) 
     return v < T(lo) ? T(lo) : (v > T(hi) ? T(hi) : v);
   });
   if (needs_grad({&x}))
-    record(out, op, {x}, [x = x.detach(), lo, hi](const Tensor& g) {
+    record(out, op, {x}, [x = detail::save_for_backward(x), lo, hi](const Tensor& g) {
       return one(zip_floating("clamp_backward", g, x, [lo, hi](auto gv, auto xv) {
         using T = decltype(gv);
         return (xv >= T(lo) && xv <= T(hi)) ? gv : T(0);

@@ -7,12 +7,13 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "autograd/detail/run_backward.hpp"
 #include "autograd/detail/runtime.hpp"
+#include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 
 namespace xg {
+
 
 // ---- storage ---------------------------------------------------------------------------
 
@@ -128,6 +129,11 @@ void Tensor::set(const std::vector<std::int64_t>& index, double value) {
     case kFloat64: data<double>()[flat] = value; break;
     case kInt64: data<std::int64_t>()[flat] = static_cast<std::int64_t>(value); break;
   }
+  detail::bump_version(*this);
+}
+
+std::uint32_t Tensor::_version() const {
+  return checked(impl_.get(), "_version").storage->version.load(std::memory_order_relaxed);
 }
 
 std::vector<double> Tensor::to_vector() const {
@@ -174,7 +180,9 @@ void Tensor::retain_grad() {
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_.get(), "grad_fn").grad_fn; }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph) const { run_backward(*this, gradient, retain_graph); }
+void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
+  detail::run_backward({*this}, {gradient}, retain_graph || create_graph, create_graph, {}, false);
+}
 
 Tensor Tensor::detach() const {
   const TensorImpl& src = checked(impl_.get(), "detach");

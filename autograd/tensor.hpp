@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -25,6 +26,10 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
   void* data;
   std::size_t nbytes;
+  /// Bumped by every in-place write (PyTorch's version counter). It lives on the storage, so
+  /// views, reshapes and detach() share it; backward compares it with the version each saved
+  /// tensor had when its op was recorded.
+  std::atomic<std::uint32_t> version{0};
 
  private:
   void* allocation_ = nullptr;   // what malloc returned (data is rounded up from it), or null
@@ -92,7 +97,9 @@ class Tensor {
   const std::shared_ptr<Node>& grad_fn() const;
   /// Reverse-mode gradient of this tensor w.r.t. every leaf that requires grad.
   /// `gradient` must be given for non-scalars; the graph is released unless retain_graph.
-  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  /// With create_graph the backward pass is itself recorded (leaves' .grad keep a graph, so
+  /// they can be differentiated again); it implies retain_graph.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false, bool create_graph = false) const;
 
   /// A new tensor sharing data but cut from the graph (requires_grad = false).
   Tensor detach() const;
@@ -132,10 +139,18 @@ class Tensor {
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
+  /// How many in-place writes its storage has seen (torch's Tensor._version()).
+  std::uint32_t _version() const;
 
  private:
   std::shared_ptr<TensorImpl> impl_;
 };
+
+namespace detail {
+/// Records an in-place write into `t`'s storage (every in-place writer calls it: copy_, fill_,
+/// set, uniform_, normal_, the optimizers' parameter updates, writable views).
+inline void bump_version(const Tensor& t) { t.impl()->storage->version.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace detail
 
 /// Uninitialised tensor (internal building block of every op; contents are garbage).
 Tensor empty(const Shape& shape, Dtype dtype = kFloat32);

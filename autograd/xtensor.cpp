@@ -9,7 +9,11 @@ void check_xtensor_view(const Tensor& t, Dtype wanted, bool writable) {
   if (t.dtype() != wanted)
     throw std::invalid_argument(std::string("as_xtensor: tensor is ") + dtype_name(t.dtype()) + " " +
                                 shape_str(t.shape()) + ", requested a view as " + dtype_name(wanted));
-  if (writable) check_writable("as_xtensor", t);
+  if (!writable) return;
+  check_writable("as_xtensor", t);
+  // The view may be written at any later time: count it as an in-place write now, so a graph
+  // that saved this tensor earlier refuses to backward (read-only access: the const overload).
+  bump_version(t);
 }
 
 }  // namespace xg::detail

@@ -65,7 +65,9 @@ void Optimizer::step() {
   NoGradGuard no_grad;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor grad = params_[i].grad();
-    if (grad.defined()) update(i, grad);
+    if (!grad.defined()) continue;
+    xg::detail::bump_version(params_[i]);  // an in-place update: graphs recorded before it must notice
+    update(i, grad);
   }
 }
 

@@ -1,0 +1,47 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+namespace xg {
+namespace autograd {
+
+/// Gradients of `outputs` with respect to `inputs` (torch::autograd::grad), returned instead of
+/// accumulated: no leaf's .grad changes. `grad_outputs` may be empty only for one-element
+/// outputs (ones are used). The graph is released unless `retain_graph` (default: create_graph).
+/// With `create_graph` the backward ops are recorded, so the returned gradients can be
+/// differentiated again. An input the outputs do not depend on throws unless `allow_unused`,
+/// which returns an undefined tensor for it.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, int retain_graph = -1,
+                         bool create_graph = false, bool allow_unused = false);
+
+/// torch::autograd::backward: accumulates d(Σ outputs·grad_outputs)/d(leaf) into every leaf's .grad.
+void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},
+              int retain_graph = -1, bool create_graph = false);
+
+}  // namespace autograd
+
+namespace detail {
+
+/// Next recording number. Global and atomic, so a graph recorded across threads is still
+/// numbered consistently with its dependencies (a consumer is always numbered after its inputs).
+std::uint64_t next_sequence_nr();
+
+/// Scratch slot for one node's state during the current backward pass, keyed by any address
+/// the node owns (hub nodes that gather gradients from several consumers keep their buffers
+/// here). It lives in the pass, not on the shared graph, so concurrent or failed passes never
+/// see each other's state. Throws std::logic_error outside a backward pass.
+std::shared_ptr<void>& pass_scratch(const void* key);
+
+/// The engine behind Tensor::backward, autograd::backward and autograd::grad. With `inputs`
+/// empty, gradients are accumulated into the leaves; otherwise they are captured and returned,
+/// one per input (undefined when unreachable).
+std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,
+                                 bool retain_graph, bool create_graph, const std::vector<Tensor>& inputs,
+                                 bool allow_unused);
+
+}  // namespace detail
+}  // namespace xg
