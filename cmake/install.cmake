@@ -22,6 +22,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/xgradConfig.cmake ${CMAKE_CURRENT_BINA
 # (a temporary one, /usr/local, the .deb's /usr).
 set(XGRAD_PKGCONFIG_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 file(RELATIVE_PATH XGRAD_PC_TO_PREFIX /prefix/${XGRAD_PKGCONFIG_DIR} /prefix)
+string(REGEX REPLACE "/$" "" XGRAD_PC_TO_PREFIX "${XGRAD_PC_TO_PREFIX}")
 string(JOIN " " XGRAD_PC_CFLAGS -DXTENSOR_USE_XSIMD ${XGRAD_ARCH_FLAGS})
 set(_xgrad_pc_deps "-lopenblas -pthread")
 if(CMAKE_DL_LIBS)

@@ -1,14 +1,14 @@
 # The public headers: what a user may include and what `cmake --install` ships.
 #
 # Rule: every .hpp directly in autograd/, nn/, optim/ plus xgrad.hpp and the generated
-# autograd/version.hpp, except headers under */detail/ and the internal kernel headers listed below.
+# autograd/version.hpp, except headers under */detail/ and any listed in XGRAD_INTERNAL_HEADERS.
 # They are staged into ${CMAKE_CURRENT_BINARY_DIR}/include/xgrad/ with their repository-relative
 # includes ("autograd/tensor.hpp") rewritten to "xgrad/autograd/tensor.hpp", so a user's own
 # "nn/..." headers can never shadow ours. Staging fails if a public header includes a non-public
 # one: the installed tree then could not compile.
-set(XGRAD_INTERNAL_HEADERS
-  autograd/kernel_utils.hpp autograd/shape_kernels.hpp autograd/simd.hpp
-  autograd/parallel.hpp autograd/blas.hpp autograd/runtime.hpp)
+# Internal headers that live outside a detail/ folder (none today: autograd/detail/ holds them all).
+# A header listed here is neither staged nor installed, and no public header may include it.
+set(XGRAD_INTERNAL_HEADERS "")
 
 file(GLOB _xgrad_header_candidates CONFIGURE_DEPENDS RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
   ${CMAKE_CURRENT_SOURCE_DIR}/xgrad.hpp

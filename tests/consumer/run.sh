@@ -71,7 +71,8 @@ sudo_cmd=()
 remove_deb() { "${sudo_cmd[@]}" apt-get remove -y -qq libxgrad-dev >/dev/null; }
 
 way_deb() {
-  cmake -S "$root" -B "$work/xgrad-deb" "${cmake_args[@]}" "${lib_only[@]}" >/dev/null
+  # Prefix /usr at configure time: GNUInstallDirs then picks Debian's multiarch libdir.
+  cmake -S "$root" -B "$work/xgrad-deb" "${cmake_args[@]}" "${lib_only[@]}" -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
   cmake --build "$work/xgrad-deb" -j"$jobs" >/dev/null
   (cd "$work/xgrad-deb" && cpack -G DEB >/dev/null)
   local deb
