@@ -1,21 +1,21 @@
 #pragma once
 #include <cstdint>
 
+#include "autograd/arg.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
 
 enum class Reduction { None, Mean, Sum };
 
+/// Options of cross_entropy (torch::nn::functional::CrossEntropyFuncOptions):
+///   CrossEntropyOptions().reduction(Reduction::Sum).label_smoothing(0.1)
 struct CrossEntropyOptions {
-  Reduction reduction = Reduction::Mean;
-  std::int64_t ignore_index = -100;
-  double label_smoothing = 0.0;
-  Tensor weight;  // optional per-class weight (C)
-  CrossEntropyOptions& set_reduction(Reduction r) { reduction = r; return *this; }
-  CrossEntropyOptions& set_ignore_index(std::int64_t i) { ignore_index = i; return *this; }
-  CrossEntropyOptions& set_label_smoothing(double s) { label_smoothing = s; return *this; }
-  CrossEntropyOptions& set_weight(Tensor w) { weight = std::move(w); return *this; }
+  using Self = CrossEntropyOptions;
+  XG_ARG(Reduction, reduction) = Reduction::Mean;
+  XG_ARG(std::int64_t, ignore_index) = -100;
+  XG_ARG(double, label_smoothing) = 0.0;
+  XG_ARG(Tensor, weight);  // optional per-class weight (C)
 };
 
 /// torch.nn.functional.cross_entropy with class-index targets: input (N, C) or (N, C, d1, ...) or (C),
@@ -24,13 +24,12 @@ struct CrossEntropyOptions {
 /// the uniform distribution: loss = (1−ε)·nll + ε·mean_c(−log p_c) (with weights as PyTorch).
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options = {});
 
+/// Options of nll_loss (torch::nn::functional::NLLLossFuncOptions).
 struct NLLLossOptions {
-  Reduction reduction = Reduction::Mean;
-  std::int64_t ignore_index = -100;
-  Tensor weight;
-  NLLLossOptions& set_reduction(Reduction r) { reduction = r; return *this; }
-  NLLLossOptions& set_ignore_index(std::int64_t i) { ignore_index = i; return *this; }
-  NLLLossOptions& set_weight(Tensor w) { weight = std::move(w); return *this; }
+  using Self = NLLLossOptions;
+  XG_ARG(Reduction, reduction) = Reduction::Mean;
+  XG_ARG(std::int64_t, ignore_index) = -100;
+  XG_ARG(Tensor, weight);  // optional per-class weight (C)
 };
 /// torch.nn.functional.nll_loss on log-probabilities (same shapes as cross_entropy).
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOptions& options = {});

@@ -61,6 +61,14 @@ Optimizer::Optimizer(std::string name, std::vector<Tensor> params, bool has_step
   has_state_.assign(params_.size(), 0);
 }
 
+void Optimizer::step() {
+  NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Tensor grad = params_[i].grad();
+    if (grad.defined()) update(i, grad);
+  }
+}
+
 void Optimizer::init_state_slots() { buffers_.assign(buffer_specs().size(), std::vector<Tensor>(params_.size())); }
 
 void Optimizer::zero_grad(bool set_to_none) {

@@ -24,8 +24,9 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   /// Applies one update to every parameter that has a gradient (others are skipped), in place on
-  /// the parameter's data, under no_grad, in the parameter's dtype.
-  virtual void step() = 0;
+  /// the parameter's data, under no_grad, in the parameter's dtype: the one step loop; each
+  /// optimizer supplies only update().
+  void step();
   /// Clears every parameter's gradient: set to none (undefined) by default, as PyTorch ≥ 2.0 does
   /// (torch 1.13's default set_to_none=False fills zeros instead; pass false for that).
   void zero_grad(bool set_to_none = true);
@@ -70,6 +71,8 @@ class Optimizer {
   };
   /// Every buffer the optimizer may keep, in a fixed order (index k below).
   virtual std::vector<BufferSpec> buffer_specs() const = 0;
+  /// Updates parameter i, which has gradient `grad`, in place (step() runs it under no_grad).
+  virtual void update(std::size_t i, const Tensor& grad) = 0;
 
   /// Buffer `k` (index into buffer_specs()) of parameter i.
   Tensor& buffer(std::size_t k, std::size_t i) { return buffers_[k][i]; }

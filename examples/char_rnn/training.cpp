@@ -75,7 +75,7 @@ double validation_loss(CharRNN& model, const std::vector<std::int64_t>& tokens, 
     batcher.next(inputs, targets);
     auto [logits, h_n] = model.forward(xg::from_vector(inputs, {seq, batch}), hidden);
     xg::Tensor loss = xg::cross_entropy(logits, xg::from_vector(targets, {seq * batch}),
-                                        xg::CrossEntropyOptions().set_reduction(xg::Reduction::Sum));
+                                        xg::CrossEntropyOptions().reduction(xg::Reduction::Sum));
     total += loss.item();
     count += seq * batch;
     hidden = h_n;

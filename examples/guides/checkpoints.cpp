@@ -12,9 +12,9 @@
 // The same architecture as torch.nn.Sequential(Linear(4, 16), Tanh(), Linear(16, 3)): the
 // state_dict names ("0.weight", "0.bias", "2.weight", "2.bias") and shapes match one to one.
 std::shared_ptr<xg::nn::Sequential> make_model() {
-  return std::make_shared<xg::nn::Sequential>(std::initializer_list<std::shared_ptr<xg::nn::Module>>{
+  return std::make_shared<xg::nn::Sequential>(
       std::make_shared<xg::nn::Linear>(4, 16), std::make_shared<xg::nn::Tanh>(),
-      std::make_shared<xg::nn::Linear>(16, 3)});
+      std::make_shared<xg::nn::Linear>(16, 3));
 }
 
 int main(int argc, char** argv) {

@@ -18,9 +18,9 @@ int main() {
   for (std::int64_t i = 0; i < n; ++i) labels[i] = points.at({i, 0}) * points.at({i, 1}) > 0 ? 1 : 0;
   xg::Tensor targets = xg::from_vector(labels, {n});  // int64 class indices
 
-  auto model = std::make_shared<xg::nn::Sequential>(std::initializer_list<std::shared_ptr<xg::nn::Module>>{
+  auto model = std::make_shared<xg::nn::Sequential>(
       std::make_shared<xg::nn::Linear>(2, 32), std::make_shared<xg::nn::ReLU>(),
-      std::make_shared<xg::nn::Linear>(32, 2)});
+      std::make_shared<xg::nn::Linear>(32, 2));
   xg::optim::Adam optimizer(model->parameters(), xg::optim::AdamOptions(0.02));
   xg::optim::StepLR scheduler(optimizer, /*step_size=*/20, /*gamma=*/0.5);
   xg::nn::CrossEntropyLoss criterion;

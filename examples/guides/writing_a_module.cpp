@@ -30,8 +30,8 @@ int main() {
   std::cout << *block << "\n";
 
   // Modules compose: put it in a Sequential like any built-in layer.
-  auto model = std::make_shared<xg::nn::Sequential>(std::initializer_list<std::shared_ptr<xg::nn::Module>>{
-      block, std::make_shared<xg::nn::Tanh>(), std::make_shared<xg::nn::Linear>(4, 1)});
+  auto model = std::make_shared<xg::nn::Sequential>(
+      block, std::make_shared<xg::nn::Tanh>(), std::make_shared<xg::nn::Linear>(4, 1));
   std::cout << "parameters: " << model->num_parameters() << "\n";
 
   // Gradient check of the whole module, w.r.t. its input and every parameter, in float64.

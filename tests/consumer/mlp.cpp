@@ -13,9 +13,9 @@ int main() {
     return 1;
   }
   xg::manual_seed(0);
-  auto model = std::make_shared<xg::nn::Sequential>(std::initializer_list<std::shared_ptr<xg::nn::Module>>{
+  auto model = std::make_shared<xg::nn::Sequential>(
       std::make_shared<xg::nn::Linear>(1, 16), std::make_shared<xg::nn::Tanh>(),
-      std::make_shared<xg::nn::Linear>(16, 1)});
+      std::make_shared<xg::nn::Linear>(16, 1));
   xg::optim::Adam optimizer(model->parameters(), xg::optim::AdamOptions(0.01));
   xg::Tensor x = xg::rand({64, 1}) * 6.0 - 3.0;
   xg::Tensor y = xg::tanh(2.0 * x) - 0.1 * x * x;
