@@ -21,14 +21,13 @@ Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
   ensure_runtime_initialized();
   // 64-byte alignment for every size: malloc plus rounding up (glibc's aligned_alloc costs more
   // than a small op itself), so SIMD loops see the same batches whatever the address.
-  if (bytes <= kInlineBytes) {
-    data = inline_;
-  } else {
+  void* start = inline_;
+  if (bytes > kInlineBytes) {
     allocation_ = std::malloc(bytes + 63);
     if (!allocation_) throw std::bad_alloc();
-    const auto address = reinterpret_cast<std::uintptr_t>(allocation_);
-    data = reinterpret_cast<void*>((address + 63) / 64 * 64);
+    start = allocation_;
   }
+  data = reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(start) + 63) / 64 * 64);
 }
 
 Storage::Storage(void* adopted, std::size_t bytes, std::shared_ptr<void> owner)

@@ -35,9 +35,11 @@ struct Storage {
   void* allocation_ = nullptr;   // what malloc returned (data is rounded up from it), or null
   std::shared_ptr<void> owner_;  // adopted memory's owner
   // Tensors of up to kInlineBytes (scalars, losses, small vectors) keep their data inside the
-  // Storage object: one allocation instead of two on the per-op fast path.
+  // Storage object: one allocation instead of two on the per-op fast path. The data starts at the
+  // first 64-byte boundary inside inline_ (malloc gives 16): an alignas(64) member would make
+  // make_shared use aligned operator new, measured 3.5x slower per allocation (117 → 414 ns).
   static constexpr std::size_t kInlineBytes = 64;
-  alignas(64) unsigned char inline_[kInlineBytes];
+  alignas(16) unsigned char inline_[kInlineBytes + 48];
 };
 
 /// What a Tensor handle points to. Users never touch it directly.

@@ -18,17 +18,19 @@ using xg::testing::check_throws;
 
 namespace {
 
-// ---- README "Your own op, in xtensor" (keep the two in sync) -----------------------------------
-// softplus(x) = log(1 + eᕽ), d/dx = sigmoid(x): forward and backward are xtensor expressions over
-// as_xtensor views; xg::record puts the op on the tape.
-Tensor my_softplus(const Tensor& x) {
-  Tensor y = empty(x.shape(), kFloat64);
-  as_xtensor<double>(y) = xt::log1p(xt::exp(as_xtensor<double>(x)));
-  if (needs_grad({&x}))
-    record(y, "my_softplus", {x}, [x = x.detach()](const Tensor& grad) {
-      Tensor dx = empty(x.shape(), kFloat64);
-      as_xtensor<double>(dx) = as_xtensor<double>(grad) / (1.0 + xt::exp(-as_xtensor<double>(x)));
-      return std::vector<Tensor>{dx};
+// ---- README "Your own op, in xtensor" (the same function as examples/guides/custom_op.cpp) ----
+// softplus(x) = log(1 + eˣ), with d softplus / dx = sigmoid(x) = 1 / (1 + e⁻ˣ).
+xg::Tensor my_softplus(const xg::Tensor& x) {
+  // Forward: a new tensor, filled by an xtensor expression over a zero-copy view of x.
+  xg::Tensor y = xg::empty(x.shape(), x.dtype());
+  xg::as_xtensor<double>(y) = xt::log1p(xt::exp(xg::as_xtensor<double>(x)));
+  // Backward: recorded only when some input needs a gradient. The closure captures what it
+  // needs as detached tensors and returns one gradient per input.
+  if (xg::needs_grad({&x}))
+    xg::record(y, "my_softplus", {x}, [x = x.detach()](const xg::Tensor& grad) {
+      xg::Tensor dx = xg::empty(x.shape(), x.dtype());
+      xg::as_xtensor<double>(dx) = xg::as_xtensor<double>(grad) / (1.0 + xt::exp(-xg::as_xtensor<double>(x)));
+      return std::vector<xg::Tensor>{dx};
     });
   return y;
 }
