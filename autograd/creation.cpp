@@ -24,19 +24,6 @@ void check_fill_value(const char* op, double value, Dtype dtype) {
                                 dtype_name(dtype) + " without overflow");
 }
 
-// In-place writes bypass the tape, so (as in PyTorch) a leaf that requires grad may only be
-// written under NoGradGuard; a tensor produced by a recorded op never may while grad mode is on
-// (xgrad records no in-place ops, so its gradient would silently be wrong).
-void check_writable(const char* op, const Tensor& t) {
-  if (!is_grad_enabled() || !t.requires_grad()) return;
-  if (t.is_leaf())
-    throw std::invalid_argument(std::string(op) +
-                                ": a leaf Variable that requires grad is being used in an in-place operation "
-                                "(write it under NoGradGuard)");
-  throw std::invalid_argument(std::string(op) + ": cannot write in place into a tensor that is part of an autograd " +
-                              "graph (shape " + shape_str(t.shape()) + "); xgrad records no in-place ops");
-}
-
 // U[low, high) bounds: finite, low ≤ high (PyTorch: "uniform_ expects to return a [from, to)
 // range, but found from=1 > to=0").
 void check_uniform_bounds(const char* op, double low, double high) {
@@ -49,6 +36,21 @@ void check_uniform_bounds(const char* op, double low, double high) {
 }
 
 }  // namespace
+
+// In-place writes bypass the tape, so (as in PyTorch) a leaf that requires grad may only be
+// written under NoGradGuard; a tensor produced by a recorded op never may while grad mode is on
+// (xgrad records no in-place ops, so its gradient would silently be wrong).
+namespace detail {
+void check_writable(const char* op, const Tensor& t) {
+  if (!is_grad_enabled() || !t.requires_grad()) return;
+  if (t.is_leaf())
+    throw std::invalid_argument(std::string(op) +
+                                ": a leaf Variable that requires grad is being used in an in-place operation "
+                                "(write it under NoGradGuard)");
+  throw std::invalid_argument(std::string(op) + ": cannot write in place into a tensor that is part of an autograd " +
+                              "graph (shape " + shape_str(t.shape()) + "); xgrad records no in-place ops");
+}
+}  // namespace detail
 
 // Writes gen(i) into every element of t, converting to t's dtype.
 template <typename Gen>
@@ -184,21 +186,21 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
 
 void fill_(Tensor& t, double value) {
   detail::check_defined("fill_", t);
-  check_writable("fill_", t);
+  detail::check_writable("fill_", t);
   check_fill_value("fill_", value, t.dtype());
   fill_with(t, [value](std::int64_t) { return value; });
 }
 
 void uniform_(Tensor& t, double low, double high, Generator& generator) {
   detail::check_floating("uniform_", t);
-  check_writable("uniform_", t);
+  detail::check_writable("uniform_", t);
   check_uniform_bounds("uniform_", low, high);
   fill_with(t, [&](std::int64_t) { return low + (high - low) * generator.uniform(); });
 }
 
 void normal_(Tensor& t, double mean, double stddev, Generator& generator) {
   detail::check_floating("normal_", t);
-  check_writable("normal_", t);
+  detail::check_writable("normal_", t);
   if (!(stddev >= 0)) throw std::invalid_argument("normal_: expected std >= 0, but found std = " + format_number(stddev));
   fill_with(t, [&](std::int64_t) { return mean + stddev * generator.normal(); });
 }
@@ -206,7 +208,7 @@ void normal_(Tensor& t, double mean, double stddev, Generator& generator) {
 void copy_(Tensor& dst, const Tensor& src) {
   detail::check_defined("copy_", dst, "destination");
   detail::check_defined("copy_", src, "source");
-  check_writable("copy_", dst);
+  detail::check_writable("copy_", dst);
   if (dst.shape() != src.shape())
     throw std::invalid_argument("copy_: source shape " + shape_str(src.shape()) + " does not match destination shape " +
                                 shape_str(dst.shape()));
