@@ -9,7 +9,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "autograd/runtime.hpp"
+#include "autograd/detail/runtime.hpp"
 
 extern "C" {
 char* openblas_get_config(void);

@@ -19,7 +19,7 @@ std::string backend_summary();
 
 /// Threads for matrix products and large elementwise kernels (like torch.set_num_threads); xgrad
 /// uses at most 2. Results are bitwise the same for every thread count: work is cut into parts
-/// by shape, never by thread count (autograd/parallel.hpp).
+/// by shape, never by thread count (autograd/detail/parallel.hpp).
 void set_num_threads(int threads);
 int get_num_threads();
 

@@ -6,8 +6,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/detail/in_place.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/format.hpp"
 #include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
 
 namespace xg {
 namespace {

@@ -19,7 +19,7 @@ Tensor arange(double start, double end, double step = 1, Dtype dtype = kFloat32)
 Tensor arange(double end, Dtype dtype = kFloat32);
 /// A tensor holding `values` (row-major) in `shape`; the counts must agree.
 /// For indices use kInt64: from_vector({2, 0, 1}, {3}, xg::kInt64).
-/// A braced list is read as doubles; a std::vector<float> / <int64_t> variable keeps its values
+/// A braced list is read as doubles; a `std::vector<float>` / `<int64_t>` variable keeps its values
 /// exactly and defaults to float32 / int64.
 Tensor from_vector(const std::vector<double>& values, const Shape& shape, Dtype dtype = kFloat32);
 namespace detail {

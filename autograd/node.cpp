@@ -6,8 +6,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/run_backward.hpp"
 #include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
 #include "autograd/ops_binary.hpp"
 
 namespace xg {

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_unary.hpp"
 

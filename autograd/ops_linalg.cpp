@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/blas.hpp"
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/blas.hpp"
+#include "autograd/detail/kernel_utils.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
 

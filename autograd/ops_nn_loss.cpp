@@ -1,4 +1,5 @@
-// Losses of ops_nn.hpp: cross_entropy (fused log-softmax + nll), nll_loss, mse_loss.
+#include "autograd/ops_nn_loss.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -6,10 +7,10 @@
 #include <vector>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/simd.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_nn.hpp"
-#include "autograd/simd.hpp"
 
 namespace xg {
 using detail::dispatch_floating;
@@ -94,9 +95,9 @@ std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options) {
   const char* op = "cross_entropy";
-  const Tensor& weight = options.weight;
-  const ClassLayout l = check_class_loss(op, input, target, weight, options.ignore_index);
-  const double eps = options.label_smoothing;
+  const Tensor& weight = options.weight();
+  const ClassLayout l = check_class_loss(op, input, target, weight, options.ignore_index());
+  const double eps = options.label_smoothing();
   if (!(eps >= 0.0 && eps <= 1.0))
     throw std::invalid_argument(std::string(op) + ": label_smoothing must be in [0, 1], got " + std::to_string(eps));
   const bool grad = needs_grad({&input});
@@ -113,7 +114,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
     const T* w = weight.defined() ? weight.data<T>() : nullptr;
     for (std::int64_t c = 0; c < C; ++c) weight_total += w ? w[c] : 1.0;
     for (std::int64_t i = 0; i < ne; ++i)
-      if (t[i] != options.ignore_index) denominator += w ? w[t[i]] : 1.0;
+      if (t[i] != options.ignore_index()) denominator += w ? w[t[i]] : 1.0;
     // Rows are independent: two threads take half of them each for large inputs.
     parallel_rows(ne, C, kParallelTranscendental, [&](std::int64_t first, std::int64_t last) {
       std::vector<T> scratch(grad ? 0 : static_cast<std::size_t>(C));
@@ -136,7 +137,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
           const T inv = T(1) / sum;
           for (std::int64_t c = 0; c < C; ++c) er[c * es] *= inv;
         }
-        if (t[i] == options.ignore_index) continue;
+        if (t[i] == options.ignore_index()) continue;
         const double wt = w ? w[t[i]] : 1.0;
         double loss = -wt * static_cast<double>(xr[t[i] * s] - lse);
         if (eps > 0) {
@@ -148,14 +149,14 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
         losses[static_cast<std::size_t>(i)] = loss;
       }
     });
-    out = reduce_loss<T>(losses, target.shape(), options.reduction, denominator, input.dtype());
+    out = reduce_loss<T>(losses, target.shape(), options.reduction(), denominator, input.dtype());
   });
 
   if (grad)
     record(out, op, {input},
            [l, probs, target = target.detach(), weight = weight.defined() ? weight.detach() : Tensor(), eps,
-            weight_total, denominator, reduction = options.reduction,
-            ignore = options.ignore_index](const Tensor& g) {
+            weight_total, denominator, reduction = options.reduction(),
+            ignore = options.ignore_index()](const Tensor& g) {
              // dx_c = scale · (p_c·((1−ε)w_t + εW/C) − ((1−ε)w_t·[c = t] + ε·w_c/C)), W = Σ w
              Tensor dx = detail::empty_like(probs);
              dispatch_floating("cross_entropy", g.dtype(), [&](auto tag) {
@@ -190,8 +191,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOptions& options) {
   const char* op = "nll_loss";
-  const Tensor& weight = options.weight;
-  const ClassLayout l = check_class_loss(op, log_probs, target, weight, options.ignore_index);
+  const Tensor& weight = options.weight();
+  const ClassLayout l = check_class_loss(op, log_probs, target, weight, options.ignore_index());
   const std::int64_t* t = target.data<std::int64_t>();
   std::vector<double> losses(static_cast<std::size_t>(l.elements()), 0.0);
   double denominator = 0;
@@ -201,18 +202,18 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOpti
     const T* x = log_probs.data<T>();
     const T* w = weight.defined() ? weight.data<T>() : nullptr;
     for (std::int64_t i = 0; i < l.elements(); ++i) {
-      if (t[i] == options.ignore_index) continue;
+      if (t[i] == options.ignore_index()) continue;
       const double wt = w ? w[t[i]] : 1.0;
       denominator += wt;
       losses[static_cast<std::size_t>(i)] = -wt * x[l.lane_base(i) + t[i] * l.inner];
     }
-    out = reduce_loss<T>(losses, target.shape(), options.reduction, denominator, log_probs.dtype());
+    out = reduce_loss<T>(losses, target.shape(), options.reduction(), denominator, log_probs.dtype());
   });
   if (needs_grad({&log_probs}))
     record(out, op, {log_probs},
            [l, shape = log_probs.shape(), target = target.detach(),
-            weight = weight.defined() ? weight.detach() : Tensor(), denominator, reduction = options.reduction,
-            ignore = options.ignore_index](const Tensor& g) {
+            weight = weight.defined() ? weight.detach() : Tensor(), denominator, reduction = options.reduction(),
+            ignore = options.ignore_index()](const Tensor& g) {
              Tensor dx = zeros(shape, g.dtype());
              dispatch_floating("nll_loss", g.dtype(), [&](auto tag) {
                using T = decltype(tag);

@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "autograd/blas.hpp"
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/blas.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/shape_kernels.hpp"
 #include "autograd/node.hpp"
-#include "autograd/shape_kernels.hpp"
 
 namespace xg {
 

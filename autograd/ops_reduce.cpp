@@ -7,7 +7,7 @@
 #include <string>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
 #include "autograd/node.hpp"
 
 namespace xg {

@@ -1,15 +1,15 @@
-// The copying half of ops_shape.hpp: select, narrow, slice, split, chunk, cat, stack, index_select.
+#include "autograd/ops_slice.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/shape_kernels.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_shape.hpp"
-#include "autograd/ops_unbind.hpp"
-#include "autograd/shape_kernels.hpp"
 
 namespace xg {
 using detail::SliceSpec;

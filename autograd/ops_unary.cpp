@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/simd.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
-#include "autograd/simd.hpp"
 
 namespace xg {
 using detail::map_floating;

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -36,6 +38,26 @@ constexpr std::size_t kMaxRank = 16;
 constexpr std::uint64_t kMaxDim = std::uint64_t{1} << 62;
 constexpr std::size_t kChunkBytes = std::size_t{1} << 24;  // bounded read/write calls
 const char* const kMetadataKey = "__metadata__";
+
+// CRC-32C lookup table for the reflected polynomial, one byte at a time (about 0.5–1 GB/s:
+// a 12 MB checkpoint costs ~15 ms, against the 100+ training steps between two of them).
+constexpr std::array<std::uint32_t, 256> make_crc32c_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t byte = 0; byte < 256; ++byte) {
+    std::uint32_t r = byte;
+    for (int bit = 0; bit < 8; ++bit) r = (r >> 1) ^ (0x82F63B78u & (0u - (r & 1u)));
+    table[byte] = r;
+  }
+  return table;
+}
+constexpr std::array<std::uint32_t, 256> kCrc32cTable = make_crc32c_table();
+
+std::string hex32(std::uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return buf;
+}
+
 
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
   throw std::runtime_error(path + ": " + problem);
@@ -69,6 +91,15 @@ std::string brief(std::string text) {
   return text;
 }
 std::string brief(const Json& v) { return brief(v.dump()); }
+
+// The recorded checksum: exactly 8 hex digits.
+std::uint32_t parse_checksum(const std::string& path, const std::string& text) {
+  const bool ok = text.size() == 8 && std::all_of(text.begin(), text.end(), [](char c) {
+                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+                  });
+  if (!ok) fail(path, std::string("__metadata__ ") + kDataChecksumKey + " must be 8 hex digits, got '" + brief(text) + "'");
+  return static_cast<std::uint32_t>(std::stoul(text, nullptr, 16));
+}
 
 // ---- reading ---------------------------------------------------------------------------
 
@@ -283,9 +314,18 @@ std::string parent_dir(const std::string& path) {
 // an ordered_json would look each name up linearly); nlohmann only escapes the strings.
 std::string build_header(const std::string& path, const StateDict& tensors,
                          const std::map<std::string, std::string>& metadata) {
+  if (metadata.count(kDataChecksumKey))
+    throw std::invalid_argument(std::string("save_safetensors: ") + path + ": metadata key '" + kDataChecksumKey +
+                                "' is reserved (the checksum of the data is recorded there)");
+  std::map<std::string, std::string> with_checksum = metadata;
+  std::uint32_t crc = 0;
+  for (const auto& item : tensors)
+    if (item.second.defined())
+      crc = crc32c(item.second.raw_data(), static_cast<std::size_t>(item.second.numel()) * element_size(item.second.dtype()), crc);
+  with_checksum[kDataChecksumKey] = hex32(crc);
   std::string text = "{";
   try {
-    if (!metadata.empty()) text += std::string("\"") + kMetadataKey + "\":" + Json(metadata).dump();
+    text += std::string("\"") + kMetadataKey + "\":" + Json(with_checksum).dump();
     std::uint64_t offset = 0;
     for (const auto& [name, t] : tensors) {
       if (!t.defined())
@@ -293,7 +333,7 @@ std::string build_header(const std::string& path, const StateDict& tensors,
       if (name == kMetadataKey)
         throw std::invalid_argument("save_safetensors: " + path + ": '__metadata__' is reserved, not a tensor name");
       const std::uint64_t nbytes = static_cast<std::uint64_t>(t.numel()) * element_size(t.dtype());
-      if (text.size() > 1) text += ',';
+      text += ',';
       text += Json(name).dump() + ":{\"dtype\":\"" + dtype_tag(t.dtype()) + "\",\"shape\":" + Json(t.shape()).dump() +
               ",\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes) + "]}";
       offset += nbytes;
@@ -311,6 +351,13 @@ std::string build_header(const std::string& path, const StateDict& tensors,
 }  // namespace
 
 // ---- public API ------------------------------------------------------------------------
+
+std::uint32_t crc32c(const void* data, std::size_t size, std::uint32_t crc) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  crc = ~crc;
+  for (std::size_t i = 0; i < size; ++i) crc = (crc >> 8) ^ kCrc32cTable[(crc ^ p[i]) & 0xFFu];
+  return ~crc;
+}
 
 SafetensorsFile load_safetensors(const std::string& path) {
   Fd file;
@@ -348,13 +395,26 @@ SafetensorsFile load_safetensors(const std::string& path) {
   const std::uint64_t data_bytes = file_bytes - 8 - header_bytes;
   check_layout(path, entries, data_bytes);
 
+  std::optional<std::uint32_t> recorded;
+  if (auto it = result.metadata.find(kDataChecksumKey); it != result.metadata.end()) {
+    recorded = parse_checksum(path, it->second);
+    result.metadata.erase(it);
+  }
+
   // Everything is validated and the total size is bounded by the file: now allocate and read.
+  // The entries tile the data area in offset order, so the running CRC is the data section's.
+  std::uint32_t crc = 0;
   for (const Entry& e : entries) {
     Tensor t = empty(e.shape, e.dtype);
     if (!read_exact(path, file.fd, t.raw_data(), e.end - e.begin))
       fail(path, "file is truncated inside the data of tensor '" + e.name + "' (it shrank while being read?)");
+    if (recorded) crc = crc32c(t.raw_data(), e.end - e.begin, crc);
     result.tensors.insert(e.name, t);
   }
+  if (recorded && crc != *recorded)
+    fail(path, "data checksum mismatch: the header records crc32c " + hex32(*recorded) + " but the data has " +
+                   hex32(crc) + " (the file was damaged after it was written)");
+  result.data_crc32c = recorded;
   return result;
 }
 

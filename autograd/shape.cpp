@@ -1,36 +1,14 @@
 #include "autograd/shape.hpp"
 
-#include <cstdio>
-#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
-#include "autograd/dtype.hpp"
-
 namespace xg {
-
-const char* dtype_name(Dtype dtype) {
-  switch (dtype) {
-    case Dtype::Float32: return "float32";
-    case Dtype::Float64: return "float64";
-    case Dtype::Int64: return "int64";
-  }
-  return "unknown";
-}
 
 std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;
   for (auto s : shape) n *= s;
   return n;
-}
-
-std::string format_number(double value) {
-  char buf[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
-    if (std::strtod(buf, nullptr) == value) break;
-  }
-  return buf;
 }
 
 std::string shape_str(const Shape& shape) {

@@ -12,9 +12,6 @@ using Shape = std::vector<std::int64_t>;
 std::int64_t shape_numel(const Shape& shape);
 /// "[3, 4]" — the form every error message uses.
 std::string shape_str(const Shape& shape);
-/// A number the way error messages show it: the shortest %g form that reads back exactly, like
-/// Python's repr (1, 1.5, -0.001, 1e-08, 1e+40, nan).
-std::string format_number(double value);
 /// Throws std::invalid_argument "<op>: <what>" when a size is negative.
 void check_shape_valid(const char* op, const Shape& shape);
 /// Maps dim ∈ [-rank, rank) to [0, rank); throws naming the op otherwise.

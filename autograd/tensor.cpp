@@ -7,34 +7,35 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/detail/run_backward.hpp"
+#include "autograd/detail/runtime.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
-#include "autograd/runtime.hpp"
 
 namespace xg {
-
-void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph);  // node.cpp
 
 // ---- storage ---------------------------------------------------------------------------
 
 Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
   ensure_runtime_initialized();
-  // Large buffers get 64-byte alignment (whole cache lines for BLAS and SIMD). Small ones take
-  // malloc's 16 bytes: glibc's memalign path costs more than the op itself on tiny tensors, and
-  // every kernel uses unaligned loads anyway.
+  // 64-byte alignment for every size: malloc plus rounding up (glibc's aligned_alloc costs more
+  // than a small op itself), so SIMD loops see the same batches whatever the address.
   if (bytes <= kInlineBytes) {
     data = inline_;
-  } else if (bytes <= 1024) {
-    data = std::malloc(bytes);
   } else {
-    data = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    allocation_ = std::malloc(bytes + 63);
+    if (!allocation_) throw std::bad_alloc();
+    const auto address = reinterpret_cast<std::uintptr_t>(allocation_);
+    data = reinterpret_cast<void*>((address + 63) / 64 * 64);
   }
-  if (!data) throw std::bad_alloc();
 }
 
-Storage::~Storage() {
-  if (data != inline_) std::free(data);
+Storage::Storage(void* adopted, std::size_t bytes, std::shared_ptr<void> owner)
+    : data(adopted), nbytes(bytes), owner_(std::move(owner)) {
+  ensure_runtime_initialized();
 }
+
+Storage::~Storage() { std::free(allocation_); }
 
 Tensor empty(const Shape& shape, Dtype dtype) {
   check_shape_valid("empty", shape);

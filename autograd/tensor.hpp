@@ -11,11 +11,15 @@ namespace xg {
 
 struct Node;
 
-/// A block of raw memory: 64-byte aligned above 1 KiB (whole cache lines for BLAS and SIMD), at
-/// least 16-byte aligned below. Tensors share it through shared_ptr (reshape/view/detach share;
-/// every other op allocates).
+/// A block of raw memory, 64-byte aligned whatever its size when xgrad allocates it (whole cache
+/// lines for BLAS, and xtensor's SIMD assignment never peels a scalar prologue that would depend
+/// on the address).
+/// Tensors share it through shared_ptr (reshape/view/detach share; every other op allocates).
 struct Storage {
   explicit Storage(std::size_t nbytes);
+  /// Adopts memory that `owner` keeps alive (from_xtensor(xt::xarray&&), which documents the
+  /// alignment it requires).
+  Storage(void* data, std::size_t nbytes, std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -23,10 +27,12 @@ struct Storage {
   std::size_t nbytes;
 
  private:
+  void* allocation_ = nullptr;   // what malloc returned (data is rounded up from it), or null
+  std::shared_ptr<void> owner_;  // adopted memory's owner
   // Tensors of up to kInlineBytes (scalars, losses, small vectors) keep their data inside the
   // Storage object: one allocation instead of two on the per-op fast path.
   static constexpr std::size_t kInlineBytes = 64;
-  alignas(16) unsigned char inline_[kInlineBytes];
+  alignas(64) unsigned char inline_[kInlineBytes];
 };
 
 /// What a Tensor handle points to. Users never touch it directly.

@@ -3,6 +3,7 @@
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_reduce.hpp"
 #include "autograd/ops_shape.hpp"
+#include "autograd/ops_slice.hpp"
 #include "autograd/ops_unary.hpp"
 #include "autograd/tensor.hpp"
 

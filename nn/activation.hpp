@@ -1,25 +1,35 @@
 #pragma once
+#include "autograd/arg.hpp"
 #include "autograd/generator.hpp"
 #include "nn/module.hpp"
 
 namespace xg::nn {
 
-/// softmax along `dim` (required, as PyTorch recommends: the implicit-dim form is deprecated).
+/// Options of Softmax / LogSoftmax: the dim (required, as PyTorch recommends: the implicit-dim
+/// form is deprecated). Implicit from an int, as libtorch's SoftmaxOptions: Softmax(1).
+struct SoftmaxOptions {
+  using Self = SoftmaxOptions;
+  SoftmaxOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT(google-explicit-constructor)
+  XG_ARG(std::int64_t, dim);
+};
+using LogSoftmaxOptions = SoftmaxOptions;
+
+/// softmax along options.dim().
 class Softmax : public Module {
  public:
-  explicit Softmax(std::int64_t dim) : Module("Softmax"), dim(dim) {}
+  explicit Softmax(const SoftmaxOptions& options) : Module("Softmax"), options(options) {}
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override { return "dim=" + std::to_string(dim); }
-  std::int64_t dim;
+  std::string extra_repr() const override { return "dim=" + std::to_string(options.dim()); }
+  SoftmaxOptions options;
 };
 
-/// log_softmax along `dim`.
+/// log_softmax along options.dim().
 class LogSoftmax : public Module {
  public:
-  explicit LogSoftmax(std::int64_t dim) : Module("LogSoftmax"), dim(dim) {}
+  explicit LogSoftmax(const LogSoftmaxOptions& options) : Module("LogSoftmax"), options(options) {}
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override { return "dim=" + std::to_string(dim); }
-  std::int64_t dim;
+  std::string extra_repr() const override { return "dim=" + std::to_string(options.dim()); }
+  LogSoftmaxOptions options;
 };
 
 class Tanh : public Module {
@@ -46,15 +56,22 @@ class Identity : public Module {
   Tensor forward(const Tensor& input) override { return input; }
 };
 
+/// Options of Dropout; implicit from the probability, as libtorch's DropoutOptions: Dropout(0.2).
+struct DropoutOptions {
+  using Self = DropoutOptions;
+  DropoutOptions(double p = 0.5) : p_(p) {}  // NOLINT(google-explicit-constructor)
+  XG_ARG(double, p);
+};
+
 /// Inverted dropout with probability p ∈ [0, 1] while training; identity in eval().
 class Dropout : public Module {
  public:
-  explicit Dropout(double p = 0.5);
+  explicit Dropout(const DropoutOptions& options = {});
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override { return "p=" + std::to_string(p); }
+  std::string extra_repr() const override { return "p=" + std::to_string(options.p()); }
   /// The generator masks are drawn from (default: xg::default_generator()).
   void set_generator(Generator* generator) { generator_ = generator; }
-  double p;
+  DropoutOptions options;
 
  private:
   Generator* generator_ = nullptr;

@@ -9,8 +9,9 @@
 
 namespace xg::nn {
 
-Embedding::Embedding(std::int64_t num, std::int64_t dim, std::optional<std::int64_t> padding)
-    : Module("Embedding"), num_embeddings(num), embedding_dim(dim) {
+Embedding::Embedding(const EmbeddingOptions& o) : Module("Embedding"), options(o) {
+  const std::int64_t num = o.num_embeddings(), dim = o.embedding_dim();
+  const std::optional<std::int64_t> padding = o.padding_idx();
   if (num <= 0 || dim <= 0)
     throw std::invalid_argument("Embedding: num_embeddings and embedding_dim must be positive, got " +
                                 std::to_string(num) + " and " + std::to_string(dim));
@@ -29,7 +30,7 @@ Embedding::Embedding(std::int64_t num, std::int64_t dim, std::optional<std::int6
 Tensor Embedding::forward(const Tensor& indices) { return embedding(indices, weight, padding_idx); }
 
 std::string Embedding::extra_repr() const {
-  std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim);
+  std::string s = std::to_string(options.num_embeddings()) + ", " + std::to_string(options.embedding_dim());
   if (padding_idx >= 0) s += ", padding_idx=" + std::to_string(padding_idx);
   return s;
 }

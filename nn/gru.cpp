@@ -6,17 +6,16 @@
 #include <vector>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/simd.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
 #include "autograd/ops_linalg.hpp"
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_recurrent.hpp"
 #include "autograd/ops_shape.hpp"
+#include "autograd/ops_slice.hpp"
 #include "autograd/ops_unary.hpp"
-#include "autograd/ops_unbind.hpp"
-#include "autograd/simd.hpp"
-#include "nn/init.hpp"
 
 namespace xg::nn {
 
@@ -88,26 +87,11 @@ Tensor recurrent_base(const Tensor& bias_hh, std::int64_t N, std::int64_t H, Dty
 }
 }  // namespace
 
-GRU::GRU(const GRUOptions& o)
-    : Module("GRU"),
-      options_(o),
-      stack_{"GRU", o.input_size_, o.hidden_size_, o.num_layers_, o.bias_, o.batch_first_, o.bidirectional_, o.dropout_} {
-  stack_.check_options();
-  weights_ = stack_.register_weights(*this, 3);
-}
+GRU::GRU(const GRUOptions& o) : RNNBase("GRU", shape_of(o), 3), options_(o) {}
 
-const GRU::LayerWeights& GRU::weights(std::int64_t layer, std::int64_t direction) const {
-  const std::int64_t D = stack_.directions();
-  if (layer < 0 || layer >= options_.num_layers_ || direction < 0 || direction >= D)
-    throw std::invalid_argument("GRU::weights: no layer " + std::to_string(layer) + " direction " +
-                                std::to_string(direction));
-  return weights_[static_cast<std::size_t>(layer * D + direction)];
-}
-
-// x (L, N, in) → outputs (L, N, H) for one direction; h_last receives h at the final step.
-Tensor GRU::run_direction(const Tensor& x, const Tensor& h0, const LayerWeights& w, bool reverse,
-                          Tensor& h_last) const {
-  const std::int64_t L = x.size(0), N = x.size(1), H = options_.hidden_size_;
+// x (L, N, in) → outputs (L, N, H) for one direction; h[0] is replaced by h at the final step.
+Tensor GRU::run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& h_state) const {
+  const std::int64_t L = x.size(0), N = x.size(1), H = shape_.hidden_size;
   // One matmul projects every step's input; it is split into the r,z and n blocks once, not per step.
   const Tensor projected = reshape(linear(reshape(x, {L * N, x.size(2)}), w.weight_ih, w.bias_ih), {L, N, 3 * H});
   const std::vector<Tensor> x_rz = unbind(narrow(projected, 2, 0, 2 * H), 0);
@@ -115,70 +99,32 @@ Tensor GRU::run_direction(const Tensor& x, const Tensor& h0, const LayerWeights&
   const Tensor base = recurrent_base(w.bias_hh, N, H, x.dtype());
   const RecurrentWeight recurrent(w.weight_hh);  // ∂L/∂W_hh summed over the steps in one gemm
   std::vector<Tensor> steps(static_cast<std::size_t>(L));
-  Tensor h = h0;
+  Tensor h = h_state[0];
   for (std::int64_t i = 0; i < L; ++i) {
     const std::size_t t = static_cast<std::size_t>(reverse ? L - 1 - i : i);
     h = gru_step(x_rz[t], x_n[t], recurrent.add_product(base, h), h);
     steps[t] = h;
   }
-  h_last = h;
+  h_state[0] = h;
   return stack(steps, 0);
 }
 
 std::pair<Tensor, Tensor> GRU::forward(const Tensor& input, const Tensor& h0) {
-  check_input_dtype("GRU", input, weights_[0].weight_ih);
-  auto [output, states] = stack_.forward(input, {h0}, {"h_0"}, is_training(), generator_,
-                                         [this](const Tensor& x, std::size_t k, bool reverse, std::vector<Tensor>& h) {
-                                           return run_direction(x, h[0], weights_[k], reverse, h[0]);
-                                         });
+  auto [output, states] = run(input, {h0}, {"h_0"});
   return {output, states[0]};
 }
 
-std::string GRU::extra_repr() const { return stack_.repr(); }
-
 // ---- GRUCell ---------------------------------------------------------------------------
 
-GRUCell::GRUCell(std::int64_t in, std::int64_t hidden, bool bias)
-    : Module("GRUCell"), input_size(in), hidden_size(hidden) {
-  check_cell_sizes("GRUCell", in, hidden);
-  weight_ih = register_parameter("weight_ih", empty({3 * hidden, in}));
-  weight_hh = register_parameter("weight_hh", empty({3 * hidden, hidden}));
-  if (bias) {
-    bias_ih = register_parameter("bias_ih", empty({3 * hidden}));
-    bias_hh = register_parameter("bias_hh", empty({3 * hidden}));
-  }
-  for (Tensor& p : parameters()) init::linear_uniform_(p, hidden);
-}
+GRUCell::GRUCell(const GRUCellOptions& o) : RNNCellBase("GRUCell", o, 3), options_(o) {}
 
 Tensor GRUCell::forward(const Tensor& input, const Tensor& hidden) {
-  if (!input.defined()) throw std::invalid_argument("GRUCell: input is undefined");
-  check_input_dtype("GRUCell", input, weight_ih);
-  if (input.dim() != 1 && input.dim() != 2)
-    throw std::invalid_argument("GRUCell: expected input to be 1-D or 2-D, got shape " + shape_str(input.shape()));
-  if (input.size(-1) != input_size)
-    throw std::invalid_argument("GRUCell: expected input size " + std::to_string(input_size) + ", got " +
-                                std::to_string(input.size(-1)));
-  const bool batched = input.dim() == 2;
-  const Shape expected = batched ? Shape{input.size(0), hidden_size} : Shape{hidden_size};
-  Tensor h = hidden.defined() ? hidden : zeros(expected, input.dtype());
-  if (h.shape() != expected)
-    throw std::invalid_argument("GRUCell: expected hidden of shape " + shape_str(expected) + ", got " +
-                                shape_str(h.shape()));
-  if (h.dtype() != input.dtype())
-    throw std::invalid_argument(std::string("GRUCell: hidden is ") + dtype_name(h.dtype()) + " but input is " +
-                                dtype_name(input.dtype()));
-  const std::int64_t H = hidden_size;
-  const Tensor x2 = batched ? input : unsqueeze(input, 0), h2 = batched ? h : unsqueeze(h, 0);
-  const Tensor xi = linear(x2, weight_ih, bias_ih);
-  const Tensor hh = linear(h2, weight_hh, bias_hh);
-  Tensor out = gru_step(narrow(xi, 1, 0, 2 * H), narrow(xi, 1, 2 * H, H), hh, h2);
-  return batched ? out : reshape(out, {H});
-}
-
-std::string GRUCell::extra_repr() const {
-  std::string s = std::to_string(input_size) + ", " + std::to_string(hidden_size);
-  if (!bias_ih.defined()) s += ", bias=False";
-  return s;
+  bool batched = false;
+  const Tensor h = check_step(input, {hidden}, {"hidden"}, batched)[0];
+  const std::int64_t H = hidden_size_;
+  const Tensor xi = linear(as_batch(input, batched), weight_ih, bias_ih);
+  const Tensor hh = linear(h, weight_hh, bias_hh);
+  return from_batch(gru_step(narrow(xi, 1, 0, 2 * H), narrow(xi, 1, 2 * H, H), hh, h), batched);
 }
 
 }  // namespace xg::nn

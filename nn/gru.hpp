@@ -1,28 +1,21 @@
 #pragma once
 #include <utility>
 
-#include "autograd/generator.hpp"
-#include "nn/module.hpp"
-#include "nn/recurrent_stack.hpp"
+#include "nn/recurrent_base.hpp"
 
 namespace xg::nn {
 
 /// Options of torch.nn.GRU. The two sizes are required; the rest have PyTorch's defaults:
 ///   GRUOptions(64, 512).num_layers(2).dropout(0.1)
-struct GRUOptions {
-  GRUOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
-  GRUOptions& num_layers(std::int64_t v) { num_layers_ = v; return *this; }
-  GRUOptions& bias(bool v) { bias_ = v; return *this; }
-  GRUOptions& batch_first(bool v) { batch_first_ = v; return *this; }
-  GRUOptions& dropout(double v) { dropout_ = v; return *this; }
-  GRUOptions& bidirectional(bool v) { bidirectional_ = v; return *this; }
+struct GRUOptions : RNNOptionsBase<GRUOptions> {
+  using Self = GRUOptions;
+  using RNNOptionsBase::RNNOptionsBase;
+};
 
-  std::int64_t input_size_, hidden_size_;
-  std::int64_t num_layers_ = 1;
-  bool bias_ = true;
-  bool batch_first_ = false;
-  double dropout_ = 0.0;
-  bool bidirectional_ = false;
+/// Options of torch.nn.GRUCell: GRUCellOptions(3, 4).bias(false).
+struct GRUCellOptions : RNNCellOptionsBase<GRUCellOptions> {
+  using Self = GRUCellOptions;
+  using RNNCellOptionsBase::RNNCellOptionsBase;
 };
 
 /// A gated recurrent unit network (torch.nn.GRU): for each layer k and step t, with the (3H, ·)
@@ -44,39 +37,29 @@ struct GRUOptions {
 ///
 /// Written with ordinary autograd ops over time steps (one matmul projects the input of all
 /// steps at once), so backpropagation through time is derived by the tape.
-class GRU : public Module {
+class GRU : public RNNBase {
  public:
   explicit GRU(const GRUOptions& options);
   std::pair<Tensor, Tensor> forward(const Tensor& input, const Tensor& h0 = Tensor());
-  std::string extra_repr() const override;
-  /// The generator inter-layer dropout draws from (default: xg::default_generator()).
-  void set_generator(Generator* generator) { generator_ = generator; }
-
   const GRUOptions& options() const { return options_; }
-  /// Parameters of (layer, direction): {weight_ih, weight_hh, bias_ih, bias_hh} (biases may be undefined).
-  using LayerWeights = RecurrentLayerWeights;
-  const LayerWeights& weights(std::int64_t layer, std::int64_t direction) const;
 
  private:
-  Tensor run_direction(const Tensor& x, const Tensor& h0, const LayerWeights& w, bool reverse, Tensor& h_last) const;
-
+  Tensor run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& h) const override;
   GRUOptions options_;
-  RecurrentStack stack_;
-  std::vector<LayerWeights> weights_;  // index layer·D + direction
-  Generator* generator_ = nullptr;
 };
 
 /// One GRU step (torch.nn.GRUCell): gates as in GRU → h'.
 /// input (N, H_in) or unbatched (H_in); hidden (N, H) / (H), zeros when undefined → h' like hidden.
-class GRUCell : public Module {
+class GRUCell : public RNNCellBase {
  public:
-  GRUCell(std::int64_t input_size, std::int64_t hidden_size, bool bias = true);
+  explicit GRUCell(const GRUCellOptions& options);
+  GRUCell(std::int64_t input_size, std::int64_t hidden_size) : GRUCell(GRUCellOptions(input_size, hidden_size)) {}
   Tensor forward(const Tensor& input) override { return forward(input, Tensor()); }
   Tensor forward(const Tensor& input, const Tensor& hidden);
-  std::string extra_repr() const override;
+  const GRUCellOptions& options() const { return options_; }
 
-  std::int64_t input_size, hidden_size;
-  Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // (3H, H_in), (3H, H), (3H), (3H)
+ private:
+  GRUCellOptions options_;  // weights (3H, H_in), (3H, H), biases (3H)
 };
 
 }  // namespace xg::nn

@@ -9,13 +9,14 @@
 
 namespace xg::nn {
 
-Linear::Linear(std::int64_t in, std::int64_t out, bool with_bias) : Module("Linear"), in_features(in), out_features(out) {
+Linear::Linear(const LinearOptions& o) : Module("Linear"), options(o) {
+  const std::int64_t in = o.in_features(), out = o.out_features();
   if (in <= 0 || out <= 0)
     throw std::invalid_argument("Linear: in_features and out_features must be positive, got in_features = " +
                                 std::to_string(in) + ", out_features = " + std::to_string(out));
   weight = register_parameter("weight", empty({out, in}));
   init::linear_uniform_(weight, in);
-  if (with_bias) {
+  if (o.bias()) {
     bias = register_parameter("bias", empty({out}));
     init::linear_uniform_(bias, in);
   }
@@ -24,7 +25,7 @@ Linear::Linear(std::int64_t in, std::int64_t out, bool with_bias) : Module("Line
 Tensor Linear::forward(const Tensor& input) { return linear(input, weight, bias); }
 
 std::string Linear::extra_repr() const {
-  return "in_features=" + std::to_string(in_features) + ", out_features=" + std::to_string(out_features) +
+  return "in_features=" + std::to_string(options.in_features()) + ", out_features=" + std::to_string(options.out_features()) +
          ", bias=" + (bias.defined() ? "True" : "False");
 }
 

@@ -4,7 +4,7 @@ namespace xg::nn {
 
 // The optional class weight is a buffer, as in PyTorch, so it travels with state_dict().
 CrossEntropyLoss::CrossEntropyLoss(CrossEntropyOptions o) : Module("CrossEntropyLoss"), options(std::move(o)) {
-  if (options.weight.defined()) register_buffer("weight", options.weight);
+  if (options.weight().defined()) register_buffer("weight", options.weight());
 }
 
 Tensor CrossEntropyLoss::forward(const Tensor& input, const Tensor& target) const {
@@ -12,7 +12,7 @@ Tensor CrossEntropyLoss::forward(const Tensor& input, const Tensor& target) cons
 }
 
 NLLLoss::NLLLoss(NLLLossOptions o) : Module("NLLLoss"), options(std::move(o)) {
-  if (options.weight.defined()) register_buffer("weight", options.weight);
+  if (options.weight().defined()) register_buffer("weight", options.weight());
 }
 
 Tensor NLLLoss::forward(const Tensor& log_probs, const Tensor& target) const {

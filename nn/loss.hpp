@@ -1,5 +1,5 @@
 #pragma once
-#include "autograd/ops_nn.hpp"
+#include "autograd/ops_nn_loss.hpp"
 #include "nn/module.hpp"
 
 namespace xg::nn {
@@ -20,12 +20,21 @@ class NLLLoss : public Module {
   NLLLossOptions options;
 };
 
+/// Options of MSELoss; implicit from the reduction, as libtorch's MSELossOptions.
+struct MSELossOptions {
+  using Self = MSELossOptions;
+  MSELossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT(google-explicit-constructor)
+  XG_ARG(Reduction, reduction);
+};
+
 /// torch.nn.MSELoss.
 class MSELoss : public Module {
  public:
-  explicit MSELoss(Reduction reduction = Reduction::Mean) : Module("MSELoss"), reduction(reduction) {}
-  Tensor forward(const Tensor& input, const Tensor& target) const { return mse_loss(input, target, reduction); }
-  Reduction reduction;
+  explicit MSELoss(const MSELossOptions& options = {}) : Module("MSELoss"), options(options) {}
+  Tensor forward(const Tensor& input, const Tensor& target) const {
+    return mse_loss(input, target, options.reduction());
+  }
+  MSELossOptions options;
 };
 
 }  // namespace xg::nn

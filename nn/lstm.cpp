@@ -7,17 +7,16 @@
 #include <vector>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/simd.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
 #include "autograd/ops_linalg.hpp"
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_recurrent.hpp"
 #include "autograd/ops_shape.hpp"
+#include "autograd/ops_slice.hpp"
 #include "autograd/ops_unary.hpp"
-#include "autograd/ops_unbind.hpp"
-#include "autograd/simd.hpp"
-#include "nn/init.hpp"
 
 namespace xg::nn {
 
@@ -130,114 +129,48 @@ std::pair<Tensor, Tensor> lstm_step(const Tensor& gates, const Tensor& c) {
 }
 }  // namespace
 
-LSTM::LSTM(const LSTMOptions& o)
-    : Module("LSTM"),
-      options_(o),
-      stack_{"LSTM", o.input_size_, o.hidden_size_, o.num_layers_, o.bias_, o.batch_first_, o.bidirectional_, o.dropout_} {
-  stack_.check_options();
-  if (o.proj_size_ < 0)
-    throw std::invalid_argument("LSTM: proj_size must be 0 (no projection), got " + std::to_string(o.proj_size_));
-  if (o.proj_size_ > 0)
-    throw std::invalid_argument("LSTM: proj_size is not supported (got proj_size = " + std::to_string(o.proj_size_) +
+LSTM::LSTM(const LSTMOptions& o) : RNNBase("LSTM", shape_of(o), 4), options_(o) {
+  if (o.proj_size() < 0)
+    throw std::invalid_argument("LSTM: proj_size must be 0 (no projection), got " + std::to_string(o.proj_size()));
+  if (o.proj_size() > 0)
+    throw std::invalid_argument("LSTM: proj_size is not supported (got proj_size = " + std::to_string(o.proj_size()) +
                                 "; leave it 0)");
-  weights_ = stack_.register_weights(*this, 4);
 }
 
-const LSTM::LayerWeights& LSTM::weights(std::int64_t layer, std::int64_t direction) const {
-  const std::int64_t D = stack_.directions();
-  if (layer < 0 || layer >= options_.num_layers_ || direction < 0 || direction >= D)
-    throw std::invalid_argument("LSTM::weights: no layer " + std::to_string(layer) + " direction " +
-                                std::to_string(direction));
-  return weights_[static_cast<std::size_t>(layer * D + direction)];
-}
-
-// x (L, N, in) → outputs (L, N, H) for one direction; `last` receives {h, c} at the final step.
-Tensor LSTM::run_direction(const Tensor& x, const State& init, const LayerWeights& w, bool reverse,
-                           State& last) const {
-  const std::int64_t L = x.size(0), N = x.size(1), H = options_.hidden_size_;
+// x (L, N, in) → outputs (L, N, H) for one direction; hc = {h, c} is replaced by the final step's.
+Tensor LSTM::run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& hc) const {
+  const std::int64_t L = x.size(0), N = x.size(1), H = shape_.hidden_size;
   // One matmul projects every step's input; both biases are folded into it.
   Tensor projected = linear(reshape(x, {L * N, x.size(2)}), w.weight_ih, w.bias_ih);
   if (w.bias_hh.defined()) projected = add(projected, w.bias_hh);
   const std::vector<Tensor> inputs = unbind(reshape(projected, {L, N, 4 * H}), 0);
   std::vector<Tensor> steps(static_cast<std::size_t>(L));
   const RecurrentWeight recurrent(w.weight_hh);  // ∂L/∂W_hh summed over the steps in one gemm
-  Tensor h = init.first, c = init.second;
+  Tensor h = hc[0], c = hc[1];
   for (std::int64_t i = 0; i < L; ++i) {
     const std::size_t t = static_cast<std::size_t>(reverse ? L - 1 - i : i);
     std::tie(h, c) = lstm_step(recurrent.add_product(inputs[t], h), c);
     steps[t] = h;
   }
-  last = {h, c};
+  hc = {h, c};
   return stack(steps, 0);
 }
 
 std::pair<Tensor, LSTM::State> LSTM::forward(const Tensor& input, const State& state) {
-  check_input_dtype("LSTM", input, weights_[0].weight_ih);
-  auto [output, states] =
-      stack_.forward(input, {state.first, state.second}, {"h_0", "c_0"}, is_training(), generator_,
-                     [this](const Tensor& x, std::size_t k, bool reverse, std::vector<Tensor>& hc) {
-                       State last;
-                       Tensor out = run_direction(x, {hc[0], hc[1]}, weights_[k], reverse, last);
-                       hc = {last.first, last.second};
-                       return out;
-                     });
+  auto [output, states] = run(input, {state.first, state.second}, {"h_0", "c_0"});
   return {output, {states[0], states[1]}};
 }
 
-std::string LSTM::extra_repr() const { return stack_.repr(); }
-
 // ---- LSTMCell --------------------------------------------------------------------------
 
-LSTMCell::LSTMCell(std::int64_t in, std::int64_t hidden, bool bias)
-    : Module("LSTMCell"), input_size(in), hidden_size(hidden) {
-  check_cell_sizes("LSTMCell", in, hidden);
-  weight_ih = register_parameter("weight_ih", empty({4 * hidden, in}));
-  weight_hh = register_parameter("weight_hh", empty({4 * hidden, hidden}));
-  if (bias) {
-    bias_ih = register_parameter("bias_ih", empty({4 * hidden}));
-    bias_hh = register_parameter("bias_hh", empty({4 * hidden}));
-  }
-  for (Tensor& p : parameters()) init::linear_uniform_(p, hidden);
-}
+LSTMCell::LSTMCell(const LSTMCellOptions& o) : RNNCellBase("LSTMCell", o, 4), options_(o) {}
 
 std::pair<Tensor, Tensor> LSTMCell::forward(const Tensor& input, const std::pair<Tensor, Tensor>& state) {
-  if (!input.defined()) throw std::invalid_argument("LSTMCell: input is undefined");
-  check_input_dtype("LSTMCell", input, weight_ih);
-  if (input.dim() != 1 && input.dim() != 2)
-    throw std::invalid_argument("LSTMCell: expected input to be 1-D or 2-D, got shape " + shape_str(input.shape()));
-  if (input.size(-1) != input_size)
-    throw std::invalid_argument("LSTMCell: expected input size " + std::to_string(input_size) + ", got " +
-                                std::to_string(input.size(-1)));
-  const auto& [h0, c0] = state;
-  if (h0.defined() != c0.defined())
-    throw std::invalid_argument(std::string("LSTMCell: h and c must both be given or both be omitted (got only ") +
-                                (h0.defined() ? "h" : "c") + ")");
-  const bool batched = input.dim() == 2;
-  const Shape expected = batched ? Shape{input.size(0), hidden_size} : Shape{hidden_size};
-  Tensor h = h0.defined() ? h0 : zeros(expected, input.dtype());
-  Tensor c = c0.defined() ? c0 : h;
-  if (h.shape() != expected)
-    throw std::invalid_argument("LSTMCell: expected h of shape " + shape_str(expected) + ", got " + shape_str(h.shape()));
-  if (c.shape() != expected)
-    throw std::invalid_argument("LSTMCell: expected c of shape " + shape_str(expected) + ", got " + shape_str(c.shape()));
-  auto check_dtype = [&input](const char* name, const Tensor& state) {
-    if (state.dtype() != input.dtype())
-      throw std::invalid_argument(std::string("LSTMCell: ") + name + " is " + dtype_name(state.dtype()) +
-                                  " but input is " + dtype_name(input.dtype()));
-  };
-  check_dtype("h", h);
-  check_dtype("c", c);
-  const Shape batch_shape{batched ? input.size(0) : 1, 4 * hidden_size};
-  Tensor gates = add(linear(input, weight_ih, bias_ih), linear(h, weight_hh, bias_hh));
-  auto [h_next, c_next] = lstm_step(reshape(gates, batch_shape), batched ? c : unsqueeze(c, 0));
-  if (!batched) return {squeeze(h_next, 0), squeeze(c_next, 0)};
-  return {h_next, c_next};
-}
-
-std::string LSTMCell::extra_repr() const {
-  std::string s = std::to_string(input_size) + ", " + std::to_string(hidden_size);
-  if (!bias_ih.defined()) s += ", bias=False";
-  return s;
+  bool batched = false;
+  const std::vector<Tensor> hc = check_step(input, {state.first, state.second}, {"h", "c"}, batched);
+  const Tensor gates = add(linear(as_batch(input, batched), weight_ih, bias_ih), linear(hc[0], weight_hh, bias_hh));
+  auto [h_next, c_next] = lstm_step(gates, hc[1]);
+  return {from_batch(h_next, batched), from_batch(c_next, batched)};
 }
 
 }  // namespace xg::nn

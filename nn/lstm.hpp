@@ -1,31 +1,23 @@
 #pragma once
 #include <utility>
 
-#include "autograd/generator.hpp"
-#include "nn/module.hpp"
-#include "nn/recurrent_stack.hpp"
+#include "nn/recurrent_base.hpp"
 
 namespace xg::nn {
 
 /// Options of torch.nn.LSTM. The two sizes are required; the rest have PyTorch's defaults:
 ///   LSTMOptions(64, 512).num_layers(2).dropout(0.1)
 /// proj_size exists for PyTorch's signature only: a value > 0 is rejected at construction.
-struct LSTMOptions {
-  LSTMOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
-  LSTMOptions& num_layers(std::int64_t v) { num_layers_ = v; return *this; }
-  LSTMOptions& bias(bool v) { bias_ = v; return *this; }
-  LSTMOptions& batch_first(bool v) { batch_first_ = v; return *this; }
-  LSTMOptions& dropout(double v) { dropout_ = v; return *this; }
-  LSTMOptions& bidirectional(bool v) { bidirectional_ = v; return *this; }
-  LSTMOptions& proj_size(std::int64_t v) { proj_size_ = v; return *this; }
+struct LSTMOptions : RNNOptionsBase<LSTMOptions> {
+  using Self = LSTMOptions;
+  using RNNOptionsBase::RNNOptionsBase;
+  XG_ARG(std::int64_t, proj_size) = 0;
+};
 
-  std::int64_t input_size_, hidden_size_;
-  std::int64_t num_layers_ = 1;
-  bool bias_ = true;
-  bool batch_first_ = false;
-  double dropout_ = 0.0;
-  bool bidirectional_ = false;
-  std::int64_t proj_size_ = 0;
+/// Options of torch.nn.LSTMCell: LSTMCellOptions(3, 4).bias(false).
+struct LSTMCellOptions : RNNCellOptionsBase<LSTMCellOptions> {
+  using Self = LSTMCellOptions;
+  using RNNCellOptionsBase::RNNCellOptionsBase;
 };
 
 /// A long short-term memory network (torch.nn.LSTM): for each layer k and step t,
@@ -46,41 +38,31 @@ struct LSTMOptions {
 ///
 /// Written with ordinary autograd ops over time steps (one matmul projects the input of all
 /// steps at once), so backpropagation through time is derived by the tape.
-class LSTM : public Module {
+class LSTM : public RNNBase {
  public:
   using State = std::pair<Tensor, Tensor>;  // {h, c}
 
   explicit LSTM(const LSTMOptions& options);
   std::pair<Tensor, State> forward(const Tensor& input, const State& state = {});
-  std::string extra_repr() const override;
-  /// The generator inter-layer dropout draws from (default: xg::default_generator()).
-  void set_generator(Generator* generator) { generator_ = generator; }
-
   const LSTMOptions& options() const { return options_; }
-  /// Parameters of (layer, direction): {weight_ih, weight_hh, bias_ih, bias_hh} (biases may be undefined).
-  using LayerWeights = RecurrentLayerWeights;
-  const LayerWeights& weights(std::int64_t layer, std::int64_t direction) const;
 
  private:
-  Tensor run_direction(const Tensor& x, const State& init, const LayerWeights& w, bool reverse, State& last) const;
-
+  Tensor run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& hc) const override;
   LSTMOptions options_;
-  RecurrentStack stack_;
-  std::vector<LayerWeights> weights_;  // index layer·D + direction
-  Generator* generator_ = nullptr;
 };
 
 /// One LSTM step (torch.nn.LSTMCell): gates as in LSTM, → {h', c'}.
 /// input (N, H_in) or unbatched (H_in); h, c (N, H) / (H), both given or both undefined (zeros).
-class LSTMCell : public Module {
+class LSTMCell : public RNNCellBase {
  public:
-  LSTMCell(std::int64_t input_size, std::int64_t hidden_size, bool bias = true);
+  explicit LSTMCell(const LSTMCellOptions& options);
+  LSTMCell(std::int64_t input_size, std::int64_t hidden_size) : LSTMCell(LSTMCellOptions(input_size, hidden_size)) {}
   Tensor forward(const Tensor& input) override { return forward(input, {}).first; }
   std::pair<Tensor, Tensor> forward(const Tensor& input, const std::pair<Tensor, Tensor>& state);
-  std::string extra_repr() const override;
+  const LSTMCellOptions& options() const { return options_; }
 
-  std::int64_t input_size, hidden_size;
-  Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // (4H, H_in), (4H, H), (4H), (4H)
+ private:
+  LSTMCellOptions options_;  // weights (4H, H_in), (4H, H), biases (4H)
 };
 
 }  // namespace xg::nn

@@ -1,9 +1,7 @@
 #pragma once
 #include <utility>
 
-#include "autograd/generator.hpp"
-#include "nn/module.hpp"
-#include "nn/recurrent_stack.hpp"
+#include "nn/recurrent_base.hpp"
 
 namespace xg::nn {
 
@@ -12,23 +10,18 @@ constexpr Nonlinearity kTanh = Nonlinearity::Tanh;
 constexpr Nonlinearity kReLU = Nonlinearity::ReLU;
 
 /// Options of torch.nn.RNN. The two sizes are required; the rest have PyTorch's defaults:
-///   RNNOptions(64, 512).num_layers(2).dropout(0.1)
-struct RNNOptions {
-  RNNOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
-  RNNOptions& num_layers(std::int64_t v) { num_layers_ = v; return *this; }
-  RNNOptions& nonlinearity(Nonlinearity v) { nonlinearity_ = v; return *this; }
-  RNNOptions& bias(bool v) { bias_ = v; return *this; }
-  RNNOptions& batch_first(bool v) { batch_first_ = v; return *this; }
-  RNNOptions& dropout(double v) { dropout_ = v; return *this; }
-  RNNOptions& bidirectional(bool v) { bidirectional_ = v; return *this; }
+///   RNNOptions(64, 512).num_layers(2).dropout(0.1).nonlinearity(kReLU)
+struct RNNOptions : RNNOptionsBase<RNNOptions> {
+  using Self = RNNOptions;
+  using RNNOptionsBase::RNNOptionsBase;
+  XG_ARG(Nonlinearity, nonlinearity) = kTanh;
+};
 
-  std::int64_t input_size_, hidden_size_;
-  std::int64_t num_layers_ = 1;
-  Nonlinearity nonlinearity_ = kTanh;
-  bool bias_ = true;
-  bool batch_first_ = false;
-  double dropout_ = 0.0;
-  bool bidirectional_ = false;
+/// Options of torch.nn.RNNCell: RNNCellOptions(3, 4).bias(false).nonlinearity(kReLU).
+struct RNNCellOptions : RNNCellOptionsBase<RNNCellOptions> {
+  using Self = RNNCellOptions;
+  using RNNCellOptionsBase::RNNCellOptionsBase;
+  XG_ARG(Nonlinearity, nonlinearity) = kTanh;
 };
 
 /// An Elman RNN (torch.nn.RNN): for each layer k and step t,
@@ -47,40 +40,31 @@ struct RNNOptions {
 ///
 /// Written with ordinary autograd ops over time steps (one matmul projects the input of all
 /// steps at once), so backpropagation through time is derived by the tape.
-class RNN : public Module {
+class RNN : public RNNBase {
  public:
   explicit RNN(const RNNOptions& options);
   std::pair<Tensor, Tensor> forward(const Tensor& input, const Tensor& h0 = Tensor());
   std::string extra_repr() const override;
-  /// The generator inter-layer dropout draws from (default: xg::default_generator()).
-  void set_generator(Generator* generator) { generator_ = generator; }
-
   const RNNOptions& options() const { return options_; }
-  /// Parameters of (layer, direction): {weight_ih, weight_hh, bias_ih, bias_hh} (biases may be undefined).
-  using LayerWeights = RecurrentLayerWeights;
-  const LayerWeights& weights(std::int64_t layer, std::int64_t direction) const;
 
  private:
-  Tensor run_direction(const Tensor& x, const Tensor& h0, const LayerWeights& w, bool reverse, Tensor& h_last) const;
-
+  Tensor run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& h) const override;
   RNNOptions options_;
-  RecurrentStack stack_;
-  std::vector<LayerWeights> weights_;  // index layer·D + direction
-  Generator* generator_ = nullptr;
 };
 
 /// One RNN step (torch.nn.RNNCell): h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh).
 /// input (N, H_in) or unbatched (H_in); hidden (N, H) / (H), zeros when undefined → h' like hidden.
-class RNNCell : public Module {
+class RNNCell : public RNNCellBase {
  public:
-  RNNCell(std::int64_t input_size, std::int64_t hidden_size, bool bias = true, Nonlinearity nonlinearity = kTanh);
+  explicit RNNCell(const RNNCellOptions& options);
+  RNNCell(std::int64_t input_size, std::int64_t hidden_size) : RNNCell(RNNCellOptions(input_size, hidden_size)) {}
   Tensor forward(const Tensor& input) override { return forward(input, Tensor()); }
   Tensor forward(const Tensor& input, const Tensor& hidden);
   std::string extra_repr() const override;
+  const RNNCellOptions& options() const { return options_; }
 
-  std::int64_t input_size, hidden_size;
-  Nonlinearity nonlinearity;
-  Tensor weight_ih, weight_hh, bias_ih, bias_hh;
+ private:
+  RNNCellOptions options_;
 };
 
 }  // namespace xg::nn

@@ -5,10 +5,6 @@
 
 namespace xg::nn {
 
-Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) : Module("Sequential") {
-  for (const auto& m : modules) push_back(m);
-}
-
 Sequential& Sequential::push_back(std::shared_ptr<Module> module) {
   add_child(std::to_string(modules_.size()), module);
   modules_.push_back(std::move(module));

@@ -3,8 +3,7 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
-#include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
 
 namespace xg::optim {
 
@@ -40,20 +39,14 @@ std::vector<Optimizer::Hyperparameter> Adagrad::hyperparameters() {
 
 std::vector<Optimizer::BufferSpec> Adagrad::buffer_specs() const { return {{"sum", true}}; }
 
-void Adagrad::step() {
-  NoGradGuard no_grad;
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Tensor grad = params_[i].grad();
-    if (!grad.defined()) continue;
-    xg::detail::dispatch_floating("Adagrad.step", params_[i].dtype(),
-                                  [&](auto tag) { update<decltype(tag)>(i, grad); });
-  }
+void Adagrad::update(std::size_t i, const Tensor& grad) {
+  xg::detail::dispatch_floating("Adagrad.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
 }
 
 // Follows torch.optim.Adagrad's single-tensor path operation by operation (clr in double; ATen's
 // fused add_/addcmul_ kernels are std::fma here, see adam.cpp).
 template <typename T>
-void Adagrad::update(std::size_t i, const Tensor& grad) {
+void Adagrad::update_as(std::size_t i, const Tensor& grad) {
   const AdagradOptions& o = options_;
   if (!has_state(i)) init_state(i);  // after loading a state dict without this parameter's entries
   const double t = static_cast<double>(increment_step(i));

@@ -3,9 +3,8 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
-#include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
-#include "autograd/simd.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/simd.hpp"
 
 namespace xg::optim {
 
@@ -17,17 +16,28 @@ Adam::Adam(std::string name, std::vector<Tensor> params, AdamOptions options, bo
   init_state_slots();
 }
 
-AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options) : Adam("AdamW", std::move(params), options, true) {}
+namespace {
+AdamOptions as_adam_options(const AdamWOptions& o) {
+  return AdamOptions(o.lr()).betas(o.betas()).eps(o.eps()).weight_decay(o.weight_decay()).amsgrad(o.amsgrad()).maximize(
+      o.maximize());
+}
+}  // namespace
+
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
+    : Adam("AdamW", std::move(params), as_adam_options(options), true) {}
+
+void detail::check_adam_options(const std::string& optimizer, double lr, double eps, const Betas& betas,
+                                double weight_decay) {
+  if (!(lr >= 0.0)) throw_invalid_option(optimizer, "learning rate", lr);
+  if (!(eps >= 0.0)) throw_invalid_option(optimizer, "epsilon value", eps);
+  if (!(betas.first >= 0.0 && betas.first < 1.0)) throw_invalid_option(optimizer, "beta parameter at index 0", betas.first);
+  if (!(betas.second >= 0.0 && betas.second < 1.0))
+    throw_invalid_option(optimizer, "beta parameter at index 1", betas.second);
+  if (!(weight_decay >= 0.0)) throw_invalid_option(optimizer, "weight_decay value", weight_decay);
+}
 
 void Adam::validate_options() const {
-  const AdamOptions& o = options_;
-  if (!(o.lr_ >= 0.0)) detail::throw_invalid_option(name(), "learning rate", o.lr_);
-  if (!(o.eps_ >= 0.0)) detail::throw_invalid_option(name(), "epsilon value", o.eps_);
-  if (!(o.betas_.first >= 0.0 && o.betas_.first < 1.0))
-    detail::throw_invalid_option(name(), "beta parameter at index 0", o.betas_.first);
-  if (!(o.betas_.second >= 0.0 && o.betas_.second < 1.0))
-    detail::throw_invalid_option(name(), "beta parameter at index 1", o.betas_.second);
-  if (!(o.weight_decay_ >= 0.0)) detail::throw_invalid_option(name(), "weight_decay value", o.weight_decay_);
+  detail::check_adam_options(name(), options_.lr_, options_.eps_, options_.betas_, options_.weight_decay_);
 }
 
 std::vector<Optimizer::Hyperparameter> Adam::hyperparameters() {
@@ -42,13 +52,8 @@ std::vector<Optimizer::BufferSpec> Adam::buffer_specs() const {
   return {{"exp_avg", true}, {"exp_avg_sq", true}, {"max_exp_avg_sq", options_.amsgrad_}};
 }
 
-void Adam::step() {
-  NoGradGuard no_grad;
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Tensor grad = params_[i].grad();
-    if (!grad.defined()) continue;
-    xg::detail::dispatch_floating("Adam.step", params_[i].dtype(), [&](auto tag) { update<decltype(tag)>(i, grad); });
-  }
+void Adam::update(std::size_t i, const Tensor& grad) {
+  xg::detail::dispatch_floating("Adam.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
 }
 
 namespace {
@@ -95,7 +100,7 @@ void adam_element(V& p, V g, V& m, V& v, V* v_max, const AdamConstants<T>& k) {
 // ATen's fused kernels are std::fma here: add_(x, alpha) = fma(alpha, x, self) and
 // addcmul_(a, b, value) = fma(value·a, b, self); addcdiv_ is self + (value·a)/b, unfused.
 template <typename T>
-void Adam::update(std::size_t i, const Tensor& grad) {
+void Adam::update_as(std::size_t i, const Tensor& grad) {
   const AdamOptions& o = options_;
   if (!has_state(i)) {
     buffer(0, i) = zeros(params_[i].shape(), params_[i].dtype());

@@ -2,46 +2,42 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "optim/optimizer.hpp"
 
 namespace xg::optim {
 
-/// Options of Adam (PyTorch 1.13 defaults).
-struct AdamOptions {
-  explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
-  AdamOptions& lr(double v) { lr_ = v; return *this; }
-  AdamOptions& betas(std::pair<double, double> v) { betas_ = v; return *this; }
-  AdamOptions& eps(double v) { eps_ = v; return *this; }
-  AdamOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  AdamOptions& amsgrad(bool v) { amsgrad_ = v; return *this; }
-  AdamOptions& maximize(bool v) { maximize_ = v; return *this; }
-  double lr() const { return lr_; }
-  std::pair<double, double> betas() const { return betas_; }
-  double eps() const { return eps_; }
-  double weight_decay() const { return weight_decay_; }
-  bool amsgrad() const { return amsgrad_; }
-  bool maximize() const { return maximize_; }
+/// (β₁, β₂) of Adam.
+using Betas = std::pair<double, double>;
 
-  double lr_;
-  std::pair<double, double> betas_{0.9, 0.999};
-  double eps_ = 1e-8;
-  double weight_decay_ = 0.0;
-  bool amsgrad_ = false;
-  bool maximize_ = false;
+/// The options Adam and AdamW share (PyTorch 1.13 defaults but for AdamW's weight_decay).
+template <typename Self>
+struct AdamOptionsBase {
+  XG_ARG(double, lr) = 1e-3;
+  XG_ARG(Betas, betas) = {0.9, 0.999};
+  XG_ARG(double, eps) = 1e-8;
+  XG_ARG(double, weight_decay) = 0.0;
+  XG_ARG(bool, amsgrad) = false;
+  XG_ARG(bool, maximize) = false;
+};
+
+/// Options of Adam: Adam(params, 1e-3) or Adam(params, AdamOptions(1e-3).betas({0.9, 0.99})).
+struct AdamOptions : AdamOptionsBase<AdamOptions> {
+  AdamOptions(double lr = 1e-3) { lr_ = lr; }  // NOLINT(google-explicit-constructor), as libtorch
 };
 
 /// Options of AdamW: Adam's, with PyTorch's AdamW default weight_decay = 1e-2.
-struct AdamWOptions : AdamOptions {
-  explicit AdamWOptions(double lr = 1e-3) : AdamOptions(lr) { weight_decay_ = 1e-2; }
-  AdamWOptions& lr(double v) { lr_ = v; return *this; }
-  AdamWOptions& betas(std::pair<double, double> v) { betas_ = v; return *this; }
-  AdamWOptions& eps(double v) { eps_ = v; return *this; }
-  AdamWOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  AdamWOptions& amsgrad(bool v) { amsgrad_ = v; return *this; }
-  AdamWOptions& maximize(bool v) { maximize_ = v; return *this; }
-  using AdamOptions::lr, AdamOptions::betas, AdamOptions::eps, AdamOptions::weight_decay, AdamOptions::amsgrad,
-      AdamOptions::maximize;
+struct AdamWOptions : AdamOptionsBase<AdamWOptions> {
+  AdamWOptions(double lr = 1e-3) {  // NOLINT(google-explicit-constructor), as libtorch
+    lr_ = lr;
+    weight_decay_ = 1e-2;
+  }
 };
+
+namespace detail {
+/// The checks torch.optim.Adam, Adamax and RAdam share: lr, eps, both betas in [0, 1), weight_decay.
+void check_adam_options(const std::string& optimizer, double lr, double eps, const Betas& betas, double weight_decay);
+}  // namespace detail
 
 /// Adam, as torch.optim.Adam (PyTorch 1.13 documentation), per parameter with step count t:
 ///   g ← ∇θ (−∇θ if maximize);  if λ ≠ 0: g ← g + λθ
@@ -49,12 +45,11 @@ struct AdamWOptions : AdamOptions {
 ///   v̂max ← max(v̂max, v) if amsgrad (and v is replaced by v̂max below)
 ///   θ ← θ − (γ / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 /// (γ = lr, λ = weight_decay; ε is added after the bias-corrected square root).
-/// State: state.<i>.step, exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad). Throws
+/// State: `state.<i>.step`, exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad). Throws
 /// std::invalid_argument for lr < 0, eps < 0, betas outside [0, 1), weight_decay < 0.
 class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options = AdamOptions());
-  void step() override;
   const AdamOptions& options() const { return options_; }
 
  protected:
@@ -62,10 +57,11 @@ class Adam : public Optimizer {
   std::vector<Hyperparameter> hyperparameters() override;
   void validate_options() const override;
   std::vector<BufferSpec> buffer_specs() const override;
+  void update(std::size_t i, const Tensor& grad) override;
 
  private:
   template <typename T>
-  void update(std::size_t i, const Tensor& grad);
+  void update_as(std::size_t i, const Tensor& grad);
   AdamOptions options_;
   bool decoupled_;  // AdamW: decay θ directly instead of adding λθ to the gradient
 };
@@ -74,7 +70,7 @@ class Adam : public Optimizer {
 /// step first decays the parameter, θ ← θ(1 − γλ), then applies Adam's update.
 class AdamW : public Adam {
  public:
-  AdamW(std::vector<Tensor> params, AdamWOptions options = AdamWOptions());
+  AdamW(std::vector<Tensor> params, const AdamWOptions& options = AdamWOptions());
 };
 
 }  // namespace xg::optim

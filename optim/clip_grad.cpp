@@ -5,8 +5,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/format.hpp"
 #include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
 #include "optim/optimizer.hpp"
 
 namespace xg::optim {

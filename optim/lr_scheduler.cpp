@@ -1,10 +1,12 @@
 #include "optim/lr_scheduler.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <utility>
 
 #include "autograd/creation.hpp"
+#include "autograd/format.hpp"
 
 namespace xg::optim {
 
@@ -74,6 +76,38 @@ StepLR::StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma)
 
 double StepLR::lr_at(std::int64_t epoch) const {
   return base_lr_ * std::pow(gamma_, static_cast<double>(epoch / step_size_));
+}
+
+// ---- MultiStepLR -----------------------------------------------------------------------------
+
+MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<std::int64_t> milestones, double gamma)
+    : LRScheduler(optimizer, "MultiStepLR"), milestones_(std::move(milestones)), gamma_(gamma) {
+  for (std::int64_t m : milestones_)
+    if (m < 0) throw std::invalid_argument("MultiStepLR: milestones must be non-negative, got " + std::to_string(m));
+  if (!(gamma >= 0.0)) detail::throw_invalid_option(name_, "gamma", gamma);
+  std::sort(milestones_.begin(), milestones_.end());
+  initial_step();
+}
+
+double MultiStepLR::lr_at(std::int64_t epoch) const {
+  const auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), epoch) - milestones_.begin();
+  return base_lr_ * std::pow(gamma_, static_cast<double>(passed));
+}
+
+// ---- LambdaLR --------------------------------------------------------------------------------
+
+LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(std::int64_t)> lr_lambda)
+    : LRScheduler(optimizer, "LambdaLR"), lr_lambda_(std::move(lr_lambda)) {
+  if (!lr_lambda_) throw std::invalid_argument("LambdaLR: lr_lambda is an empty function");
+  initial_step();
+}
+
+double LambdaLR::lr_at(std::int64_t epoch) const {
+  const double factor = lr_lambda_(epoch);
+  if (!(factor >= 0.0))
+    throw std::invalid_argument("LambdaLR: lr_lambda(" + std::to_string(epoch) + ") = " + format_number(factor) +
+                                " (a learning-rate factor must be a non-negative number)");
+  return base_lr_ * factor;
 }
 
 // ---- ExponentialLR ---------------------------------------------------------------------------

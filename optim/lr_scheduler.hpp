@@ -1,7 +1,9 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "autograd/state_dict.hpp"
 #include "optim/optimizer.hpp"
@@ -61,6 +63,31 @@ class StepLR : public LRScheduler {
  private:
   std::int64_t step_size_;
   double gamma_;
+};
+
+/// lr = base_lr · γ^(number of milestones ≤ epoch) (torch.optim.lr_scheduler.MultiStepLR; a
+/// milestone given twice counts twice, as in PyTorch). Throws std::invalid_argument for a negative
+/// milestone or gamma < 0.
+class MultiStepLR : public LRScheduler {
+ public:
+  MultiStepLR(Optimizer& optimizer, std::vector<std::int64_t> milestones, double gamma = 0.1);
+  double lr_at(std::int64_t epoch) const override;
+
+ private:
+  std::vector<std::int64_t> milestones_;  // sorted
+  double gamma_;
+};
+
+/// lr = base_lr · lr_lambda(epoch) (torch.optim.lr_scheduler.LambdaLR). lr_lambda must be pure (the
+/// state dict cannot hold it: rebuild the scheduler with the same function before loading). Throws
+/// std::invalid_argument for an empty function, and on step() if it returns a negative or NaN factor.
+class LambdaLR : public LRScheduler {
+ public:
+  LambdaLR(Optimizer& optimizer, std::function<double(std::int64_t)> lr_lambda);
+  double lr_at(std::int64_t epoch) const override;
+
+ private:
+  std::function<double(std::int64_t)> lr_lambda_;
 };
 
 /// lr = base_lr · γ^epoch (torch.optim.lr_scheduler.ExponentialLR). Throws for gamma < 0.

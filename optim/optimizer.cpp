@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "autograd/creation.hpp"
+#include "autograd/format.hpp"
 #include "autograd/grad_mode.hpp"
 
 namespace xg::optim {
@@ -58,6 +59,14 @@ Optimizer::Optimizer(std::string name, std::vector<Tensor> params, bool has_step
   }
   steps_.assign(params_.size(), 0);
   has_state_.assign(params_.size(), 0);
+}
+
+void Optimizer::step() {
+  NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Tensor grad = params_[i].grad();
+    if (grad.defined()) update(i, grad);
+  }
 }
 
 void Optimizer::init_state_slots() { buffers_.assign(buffer_specs().size(), std::vector<Tensor>(params_.size())); }

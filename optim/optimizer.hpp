@@ -13,9 +13,9 @@ namespace xg::optim {
 ///
 /// State of parameter i is created on the first step() in which it has a gradient (as PyTorch):
 /// an optional step count and named buffers of the parameter's shape and dtype. state_dict() holds
-///   state.<i>.step            float64 0-dim (the per-parameter step count), if the optimizer has one
-///   state.<i>.<buffer>        e.g. state.0.exp_avg, for every parameter that has state
-///   param_groups.0.<option>   every numeric option as a float64 0-dim tensor (lr, beta1, …)
+///   `state.<i>.step`          float64 0-dim (the per-parameter step count), if the optimizer has one
+///   `state.<i>.<buffer>`      e.g. `state.0.exp_avg`, for every parameter that has state
+///   `param_groups.0.<option>` every numeric option as a float64 0-dim tensor (lr, beta1, …)
 /// so that xg::save_safetensors(path, opt.state_dict()) and load_state_dict() resume exactly.
 class Optimizer {
  public:
@@ -24,8 +24,9 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   /// Applies one update to every parameter that has a gradient (others are skipped), in place on
-  /// the parameter's data, under no_grad, in the parameter's dtype.
-  virtual void step() = 0;
+  /// the parameter's data, under no_grad, in the parameter's dtype: the one step loop; each
+  /// optimizer supplies only update().
+  void step();
   /// Clears every parameter's gradient: set to none (undefined) by default, as PyTorch ≥ 2.0 does
   /// (torch 1.13's default set_to_none=False fills zeros instead; pass false for that).
   void zero_grad(bool set_to_none = true);
@@ -50,7 +51,7 @@ class Optimizer {
   void load_state_dict(const StateDict& state);
 
  protected:
-  /// A numeric option exposed in the state dict as param_groups.0.<name>.
+  /// A numeric option exposed in the state dict as `param_groups.0.<name>`.
   struct Hyperparameter {
     const char* name;
     double* value;
@@ -70,6 +71,8 @@ class Optimizer {
   };
   /// Every buffer the optimizer may keep, in a fixed order (index k below).
   virtual std::vector<BufferSpec> buffer_specs() const = 0;
+  /// Updates parameter i, which has gradient `grad`, in place (step() runs it under no_grad).
+  virtual void update(std::size_t i, const Tensor& grad) = 0;
 
   /// Buffer `k` (index into buffer_specs()) of parameter i.
   Tensor& buffer(std::size_t k, std::size_t i) { return buffers_[k][i]; }

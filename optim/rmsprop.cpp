@@ -3,8 +3,7 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
-#include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
 
 namespace xg::optim {
 
@@ -35,20 +34,14 @@ std::vector<Optimizer::BufferSpec> RMSprop::buffer_specs() const {
   return {{"square_avg", true}, {"momentum_buffer", options_.momentum_ > 0.0}, {"grad_avg", options_.centered_}};
 }
 
-void RMSprop::step() {
-  NoGradGuard no_grad;
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Tensor grad = params_[i].grad();
-    if (!grad.defined()) continue;
-    xg::detail::dispatch_floating("RMSprop.step", params_[i].dtype(),
-                                  [&](auto tag) { update<decltype(tag)>(i, grad); });
-  }
+void RMSprop::update(std::size_t i, const Tensor& grad) {
+  xg::detail::dispatch_floating("RMSprop.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
 }
 
 // Follows torch.optim.RMSprop's single-tensor path operation by operation (scalars rounded to T;
 // ATen's fused add_/addcmul_ kernels are std::fma here, see adam.cpp).
 template <typename T>
-void RMSprop::update(std::size_t i, const Tensor& grad) {
+void RMSprop::update_as(std::size_t i, const Tensor& grad) {
   const RMSpropOptions& o = options_;
   const bool use_momentum = o.momentum_ > 0.0;
   if (!has_state(i)) {

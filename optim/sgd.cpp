@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "autograd/creation.hpp"
-#include "autograd/grad_mode.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/kernel_utils.hpp"
+#include "autograd/format.hpp"
 
 namespace xg::optim {
 
@@ -34,20 +34,15 @@ std::vector<Optimizer::Hyperparameter> SGD::hyperparameters() {
 
 std::vector<Optimizer::BufferSpec> SGD::buffer_specs() const { return {{"momentum_buffer", options_.momentum_ != 0.0}}; }
 
-void SGD::step() {
-  NoGradGuard no_grad;
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Tensor grad = params_[i].grad();
-    if (!grad.defined()) continue;
-    xg::detail::dispatch_floating("SGD.step", params_[i].dtype(), [&](auto tag) { update<decltype(tag)>(i, grad); });
-  }
+void SGD::update(std::size_t i, const Tensor& grad) {
+  xg::detail::dispatch_floating("SGD.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
 }
 
 // Mirrors torch.optim.SGD's single-tensor path operation by operation, with the scalars rounded
 // to T as PyTorch's kernels do: `add_(x, alpha)` is a fused multiply-add in ATen's CPU kernels, so
 // it is std::fma here (and nothing else is left for the compiler to contract differently).
 template <typename T>
-void SGD::update(std::size_t i, const Tensor& grad) {
+void SGD::update_as(std::size_t i, const Tensor& grad) {
   const SGDOptions& o = options_;
   const bool use_momentum = o.momentum_ != 0.0;
   const bool first = use_momentum && !has_state(i);

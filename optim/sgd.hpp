@@ -1,32 +1,21 @@
 #pragma once
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "optim/optimizer.hpp"
 
 namespace xg::optim {
 
 /// Options of SGD (PyTorch 1.13 defaults; lr has no default, as in torch.optim.SGD).
 struct SGDOptions {
-  explicit SGDOptions(double lr) : lr_(lr) {}
-  SGDOptions& lr(double v) { lr_ = v; return *this; }
-  SGDOptions& momentum(double v) { momentum_ = v; return *this; }
-  SGDOptions& dampening(double v) { dampening_ = v; return *this; }
-  SGDOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  SGDOptions& nesterov(bool v) { nesterov_ = v; return *this; }
-  SGDOptions& maximize(bool v) { maximize_ = v; return *this; }
-  double lr() const { return lr_; }
-  double momentum() const { return momentum_; }
-  double dampening() const { return dampening_; }
-  double weight_decay() const { return weight_decay_; }
-  bool nesterov() const { return nesterov_; }
-  bool maximize() const { return maximize_; }
-
-  double lr_;
-  double momentum_ = 0.0;
-  double dampening_ = 0.0;
-  double weight_decay_ = 0.0;
-  bool nesterov_ = false;
-  bool maximize_ = false;
+  using Self = SGDOptions;
+  SGDOptions(double lr) : lr_(lr) {}  // NOLINT(google-explicit-constructor): SGD(params, 0.1), as libtorch
+  XG_ARG(double, lr);
+  XG_ARG(double, momentum) = 0.0;
+  XG_ARG(double, dampening) = 0.0;
+  XG_ARG(double, weight_decay) = 0.0;
+  XG_ARG(bool, nesterov) = false;
+  XG_ARG(bool, maximize) = false;
 };
 
 /// Stochastic gradient descent with momentum, as torch.optim.SGD (PyTorch 1.13 documentation):
@@ -34,23 +23,23 @@ struct SGDOptions {
 ///   if μ ≠ 0:  b ← g on the first step, else b ← μb + (1 − τ)g
 ///              g ← g + μb if nesterov, else g ← b
 ///   θ ← θ − γg
-/// (γ = lr, μ = momentum, τ = dampening, λ = weight_decay). State: state.<i>.momentum_buffer
+/// (γ = lr, μ = momentum, τ = dampening, λ = weight_decay). State: `state.<i>.momentum_buffer`
 /// (only when μ ≠ 0). Throws std::invalid_argument for lr < 0, momentum < 0, weight_decay < 0,
 /// or nesterov without momentum or with dampening.
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, SGDOptions options);
-  void step() override;
   const SGDOptions& options() const { return options_; }
 
  protected:
   std::vector<Hyperparameter> hyperparameters() override;
   void validate_options() const override;
   std::vector<BufferSpec> buffer_specs() const override;
+  void update(std::size_t i, const Tensor& grad) override;
 
  private:
   template <typename T>
-  void update(std::size_t i, const Tensor& grad);
+  void update_as(std::size_t i, const Tensor& grad);
   SGDOptions options_;
 };
 

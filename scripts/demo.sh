@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: set up, build, fetch tiny-shakespeare, train a char-level RNN for a few minutes
-# on 2 cores, then sample from the best checkpoint. Extra arguments go to `char_rnn train`.
+# The main job: set up, build, check the shipped corpus (data/tinyshakespeare.txt), train a
+# char-level RNN for a few minutes on 2 cores, then sample from the best checkpoint. Extra
+# arguments go to `char_rnn train`. Needs no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -13,6 +13,7 @@ packages=(
   openmpi-bin libopenmpi-dev  # xg::distributed (data-parallel training over MPI) and its tests
   clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz/run.sh)
   valgrind             # scripts/memcheck.sh
+  doxygen              # scripts/docs.sh (API reference)
 )
 # Optional peers for fixtures and benchmarks (never needed to build or test): pass --peers.
 if [[ "${1:-}" == "--peers" ]]; then

@@ -1,5 +1,6 @@
 #pragma once
-// Shared by the tests that drive the char_rnn program (test_char_rnn, test_reliability).
+// Shared by the tests that drive the char_rnn program (test_char_rnn, test_char_rnn_reliability)
+// and test_reliability.
 #include <unistd.h>
 
 #include <filesystem>

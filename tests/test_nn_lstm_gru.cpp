@@ -1,5 +1,5 @@
 #define BOOST_TEST_MODULE nn_lstm_gru
-#include "test_helpers.hpp"
+#include "parity_harness.hpp"
 
 #include <cmath>
 #include <functional>
@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(lstm_rejects_bad_options) {
 BOOST_AUTO_TEST_CASE(lstm_cell_gradient) {
   for (bool bias : {true, false}) {
     manual_seed(4);
-    auto cell = std::make_shared<nn::LSTMCell>(3, 5, bias);
+    auto cell = std::make_shared<nn::LSTMCell>(nn::LSTMCellOptions(3, 5).bias(bias));
     cell->to(kFloat64);
     Inputs inputs{leaf({2, 3}, 8), leaf({2, 5}, 9), leaf({2, 5}, 10)};
     for (const Tensor& p : cell->parameters()) inputs.push_back(p);
@@ -401,7 +401,7 @@ BOOST_AUTO_TEST_CASE(gru_rejects_bad_input_and_options) {
 BOOST_AUTO_TEST_CASE(gru_cell_gradient) {
   for (bool bias : {true, false}) {
     manual_seed(4);
-    auto cell = std::make_shared<nn::GRUCell>(3, 5, bias);
+    auto cell = std::make_shared<nn::GRUCell>(nn::GRUCellOptions(3, 5).bias(bias));
     cell->to(kFloat64);
     Inputs inputs{leaf({2, 3}, 8), leaf({2, 5}, 9)};
     for (const Tensor& p : cell->parameters()) inputs.push_back(p);
@@ -507,72 +507,27 @@ BOOST_AUTO_TEST_CASE(lstm_and_gru_cells_reject_bad_input) {
 }
 
 // ---- Parity with PyTorch ---------------------------------------------------------------
-// Replays tests/fixtures/nn_lstm_gru/*.safetensors, written by tools/make_lstm_gru_fixtures.py
-// (same layout and tolerances as test_nn_parity.cpp): strict load_state_dict of PyTorch's
-// parameters, compare outputs, backpropagate L = Σ_o Σ w_o ⊙ out_o and compare the gradients of
-// the input, the initial states and every parameter.
-// Per element |ours − torch| ≤ atol + rtol·|torch|: float32 rtol 1e-5, atol 1e-6; float64 1e-10, 1e-12.
+// Replays tests/fixtures/nn_lstm_gru/*.safetensors, written by tools/make_lstm_gru_fixtures.py, with
+// the shared harness (tests/parity_harness.hpp: layout and tolerances are described there).
 
 namespace {
-struct ParityCase {
-  std::string name;
-  std::map<std::string, Tensor> tensors;
-  std::map<std::string, std::string> options;
-  const std::string& option(const std::string& k) const { return options.at(k); }
-  std::int64_t int_option(const std::string& k) const { return std::stoll(option(k)); }
-  bool flag(const std::string& k) const { return option(k) == "1"; }
-  std::map<std::string, Tensor> with_prefix(const std::string& prefix) const {
-    std::map<std::string, Tensor> out;
-    for (const auto& [key, t] : tensors)
-      if (key.compare(0, prefix.size(), prefix) == 0) out.emplace(key.substr(prefix.size()), t);
-    return out;
-  }
-};
+namespace parity = xg::testing::parity;
+using parity::Named;
+using parity::optional_input;
 
-std::vector<ParityCase> load_cases(const std::string& file) {
-  const SafetensorsFile f = load_safetensors(std::string(XGRAD_FIXTURES_DIR) + "/nn_lstm_gru/" + file);
-  std::vector<ParityCase> cases(static_cast<std::size_t>(std::stoi(f.metadata.at("cases"))));
-  for (std::size_t k = 0; k < cases.size(); ++k) cases[k].name = file + " case" + std::to_string(k);
-  auto owner = [&](const std::string& key, std::string& rest) -> ParityCase* {
-    if (key.compare(0, 4, "case") != 0 || key.size() < 5 || !std::isdigit(static_cast<unsigned char>(key[4])))
-      return nullptr;
-    const std::size_t dot = key.find('.');
-    rest = key.substr(dot + 1);
-    return &cases.at(std::stoul(key.substr(4, dot - 4)));
-  };
-  std::string rest;
-  for (const auto& [key, t] : f.tensors)
-    if (ParityCase* c = owner(key, rest)) c->tensors.emplace(rest, t);
-  for (const auto& [key, v] : f.metadata)
-    if (ParityCase* c = owner(key, rest)) c->options.emplace(rest, v);
-  return cases;
-}
-
-using Named = std::map<std::string, Tensor>;
-
-struct Built {
-  std::shared_ptr<nn::Module> module;
-  std::function<Named(const Named&)> forward;
-};
-
-Tensor optional(const Named& in, const std::string& name) {
-  auto it = in.find(name);
-  return it == in.end() ? Tensor() : it->second;
-}
-
-Built build(const ParityCase& c) {
+parity::Built build(const parity::Case& c, Dtype) {
   const std::string& type = c.option("module");
   const std::int64_t in = c.int_option("input_size"), hidden = c.int_option("hidden_size");
   if (type == "LSTMCell") {
-    auto m = std::make_shared<nn::LSTMCell>(in, hidden, c.flag("bias"));
+    auto m = std::make_shared<nn::LSTMCell>(nn::LSTMCellOptions(in, hidden).bias(c.flag("bias")));
     return {m, [m](const Named& i) {
-              auto [h, cc] = m->forward(i.at("input"), {optional(i, "h0"), optional(i, "c0")});
+              auto [h, cc] = m->forward(i.at("input"), {optional_input(i, "h0"), optional_input(i, "c0")});
               return Named{{"h", h}, {"c", cc}};
             }};
   }
   if (type == "GRUCell") {
-    auto m = std::make_shared<nn::GRUCell>(in, hidden, c.flag("bias"));
-    return {m, [m](const Named& i) { return Named{{"output", m->forward(i.at("input"), optional(i, "h0"))}}; }};
+    auto m = std::make_shared<nn::GRUCell>(nn::GRUCellOptions(in, hidden).bias(c.flag("bias")));
+    return {m, [m](const Named& i) { return Named{{"output", m->forward(i.at("input"), optional_input(i, "h0"))}}; }};
   }
   if (type == "LSTM") {
     auto m = std::make_shared<nn::LSTM>(nn::LSTMOptions(in, hidden)
@@ -583,7 +538,7 @@ Built build(const ParityCase& c) {
                                             .dropout(std::stod(c.option("dropout"))));
     m->train(c.flag("training"));
     return {m, [m](const Named& i) {
-              auto [out, state] = m->forward(i.at("input"), {optional(i, "h0"), optional(i, "c0")});
+              auto [out, state] = m->forward(i.at("input"), {optional_input(i, "h0"), optional_input(i, "c0")});
               return Named{{"output", out}, {"h_n", state.first}, {"c_n", state.second}};
             }};
   }
@@ -596,103 +551,14 @@ Built build(const ParityCase& c) {
                                            .dropout(std::stod(c.option("dropout"))));
     m->train(c.flag("training"));
     return {m, [m](const Named& i) {
-              auto [out, hn] = m->forward(i.at("input"), optional(i, "h0"));
+              auto [out, hn] = m->forward(i.at("input"), optional_input(i, "h0"));
               return Named{{"output", out}, {"h_n", hn}};
             }};
   }
   throw std::runtime_error(c.name + ": unknown module " + type);
 }
 
-struct ParityReport {
-  std::vector<std::string> failures;
-  std::int64_t elements = 0;
-  double max_rel = 0;
-  std::string max_rel_where;
-};
-
-void compare(const std::string& what, const Tensor& actual, const Tensor& expected, ParityReport& r) {
-  if (!actual.defined()) return r.failures.push_back(what + ": ours is undefined");
-  if (actual.shape() != expected.shape() || actual.dtype() != expected.dtype())
-    return r.failures.push_back(what + ": " + shape_str(actual.shape()) + " " + dtype_name(actual.dtype()) +
-                                " vs PyTorch " + shape_str(expected.shape()) + " " + dtype_name(expected.dtype()));
-  const double rtol = expected.dtype() == kFloat32 ? 1e-5 : 1e-10, atol = expected.dtype() == kFloat32 ? 1e-6 : 1e-12;
-  const auto a = actual.to_vector(), b = expected.to_vector();
-  int bad = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const double err = std::abs(a[i] - b[i]);
-    const double rel = err / std::max(std::abs(b[i]), atol / rtol);
-    if (!(rel <= r.max_rel)) {
-      r.max_rel = std::isnan(rel) ? INFINITY : rel;
-      r.max_rel_where = what + "[" + std::to_string(i) + "]";
-    }
-    if (!(err <= atol + rtol * std::abs(b[i])) && bad++ < 3) {
-      std::ostringstream os;
-      os.precision(17);
-      os << what << " element " << i << ": ours " << a[i] << " vs PyTorch " << b[i];
-      r.failures.push_back(os.str());
-    }
-  }
-  r.elements += static_cast<std::int64_t>(a.size());
-}
-
-/// Replays one case; `perturbation` scales the first weight element by (1 + δ) (negative control).
-ParityReport run_case(const ParityCase& c, Dtype dtype, double perturbation = 0) {
-  ParityReport r;
-  Built b = build(c);
-  b.module->to(dtype);
-  StateDict params;
-  for (const auto& [name, t] : c.with_prefix("param.")) params.insert(name, t);
-  b.module->load_state_dict(params, /*strict=*/true);
-  if (perturbation != 0) {
-    Tensor p = b.module->parameters().at(0);
-    const std::vector<std::int64_t> first(static_cast<std::size_t>(p.dim()), 0);
-    p.set(first, p.at(first) * (1 + perturbation));
-  }
-  Named inputs;
-  for (const char* name : {"input", "h0", "c0"})
-    if (c.tensors.count(name)) inputs.emplace(name, c.tensors.at(name).detach().clone().requires_grad_());
-  const Named outputs = b.forward(inputs);
-  const auto expected = c.with_prefix("out."), weights = c.with_prefix("w.");
-  if (expected.size() != outputs.size()) r.failures.push_back(c.name + ": output count differs from PyTorch's");
-  std::size_t done = 0;
-  for (const auto& [name, out] : outputs) {
-    if (!expected.count(name)) {
-      r.failures.push_back(c.name + ": PyTorch has no output " + name);
-      continue;
-    }
-    compare(c.name + " out." + name, out, expected.at(name), r);
-    out.backward(weights.at(name), /*retain_graph=*/++done < outputs.size());
-  }
-  for (const auto& [name, grad] : c.with_prefix("grad."))
-    if (name.compare(0, 6, "param.") != 0) compare(c.name + " grad." + name, inputs.at(name).grad(), grad, r);
-  const auto param_grads = c.with_prefix("grad.param.");
-  for (const auto& [name, p] : b.module->named_parameters()) {
-    if (!param_grads.count(name)) {
-      r.failures.push_back(c.name + ": no PyTorch gradient for " + name);
-      continue;
-    }
-    compare(c.name + " grad.param." + name, p.grad(), param_grads.at(name), r);
-  }
-  return r;
-}
-
-void run_family(const std::string& family) {
-  for (Dtype dtype : {kFloat32, kFloat64}) {
-    const std::string file = family + (dtype == kFloat32 ? "_float32" : "_float64") + ".safetensors";
-    const auto cases = load_cases(file);
-    BOOST_TEST(!cases.empty(), file << " has no case");
-    ParityReport total;
-    for (const ParityCase& c : cases) {
-      ParityReport r = run_case(c, dtype);
-      for (const std::string& f : r.failures) BOOST_ERROR(f);
-      total.elements += r.elements;
-      if (r.max_rel > total.max_rel) total.max_rel = r.max_rel, total.max_rel_where = r.max_rel_where;
-    }
-    BOOST_TEST_MESSAGE(file << ": " << cases.size() << " cases, " << total.elements
-                            << " values compared, largest relative error " << total.max_rel << " ("
-                            << total.max_rel_where << ")");
-  }
-}
+void run_family(const std::string& family) { parity::run_family("nn_lstm_gru", family, {kFloat32, kFloat64}, build); }
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(lstm_cell_matches_pytorch) { run_family("lstm_cell"); }
@@ -712,8 +578,9 @@ BOOST_AUTO_TEST_CASE(parity_detects_a_perturbed_weight) {
   for (const auto& [file, dtype, delta] :
        {std::make_tuple("lstm_float32.safetensors", kFloat32, 1e-4), std::make_tuple("lstm_float64.safetensors", kFloat64, 1e-8),
         std::make_tuple("gru_float64.safetensors", kFloat64, 1e-8)}) {
-    const ParityCase c = load_cases(file).at(0);
-    BOOST_TEST(run_case(c, dtype).failures.empty(), file << " case0 must pass unperturbed");
-    BOOST_TEST(!run_case(c, dtype, delta).failures.empty(), file << " case0 perturbed by " << delta << " passed");
+    const parity::Case c = parity::load_cases("nn_lstm_gru", file).at(0);
+    BOOST_TEST(parity::run_case(c, dtype, build).failures.empty(), file << " case0 must pass unperturbed");
+    BOOST_TEST(!parity::run_case(c, dtype, build, delta).failures.empty(),
+               file << " case0 perturbed by " << delta << " passed");
   }
 }

@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(linear_value_and_init) {
 BOOST_AUTO_TEST_CASE(linear_gradient) {
   for (bool bias : {true, false}) {
     manual_seed(3);
-    nn::Linear l(3, 2, bias);
+    nn::Linear l(nn::LinearOptions(3, 2).bias(bias));
     l.to(kFloat64);
     for (const Shape& s : {Shape{4, 3}, Shape{2, 5, 3}, Shape{3}}) {
       Tensor x = leaf(s, 4);
@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(linear_rejects_bad_sizes_and_input) {
 
 BOOST_AUTO_TEST_CASE(embedding_value_padding_and_gradient) {
   manual_seed(1);
-  nn::Embedding e(5, 3, /*padding_idx=*/-1);  // −1 means the last row, as in PyTorch
+  nn::Embedding e(nn::EmbeddingOptions(5, 3).padding_idx(-1));  // −1 means the last row, as in PyTorch
   BOOST_TEST(e.padding_idx == 4);
   for (std::int64_t j = 0; j < 3; ++j) BOOST_TEST(e.weight.at({4, j}) == 0.0);
   Tensor idx = from_vector({1, 4, 1, 0}, {2, 2}, kInt64);
@@ -211,7 +211,7 @@ BOOST_AUTO_TEST_CASE(embedding_value_padding_and_gradient) {
 
 BOOST_AUTO_TEST_CASE(embedding_rejects_bad_arguments) {
   check_throws([] { nn::Embedding(0, 3); }, {"Embedding", "positive"});
-  check_throws([] { nn::Embedding(5, 3, 5); }, {"Embedding", "padding_idx 5"});
+  check_throws([] { nn::Embedding(nn::EmbeddingOptions(5, 3).padding_idx(5)); }, {"Embedding", "padding_idx 5"});
   nn::Embedding e(5, 3);
   check_throws([&] { e.forward(from_vector({7}, {1}, kInt64)); }, {"embedding", "7"});
   check_throws([&] { e.forward(zeros({2})); }, {"embedding", "int64"});
@@ -269,9 +269,8 @@ BOOST_AUTO_TEST_CASE(dropout_module_respects_mode) {
 
 BOOST_AUTO_TEST_CASE(sequential_composes_and_checks_gradient) {
   manual_seed(2);
-  auto seq = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
-      std::make_shared<nn::Linear>(3, 5), std::make_shared<nn::Tanh>(), std::make_shared<nn::Linear>(5, 2),
-      std::make_shared<nn::LogSoftmax>(1)});
+  auto seq = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(3, 5), std::make_shared<nn::Tanh>(),
+                                              std::make_shared<nn::Linear>(5, 2), std::make_shared<nn::LogSoftmax>(1));
   seq->to(kFloat64);
   BOOST_TEST(seq->named_parameters()[0].first == "0.weight");
   BOOST_TEST(seq->named_parameters()[2].first == "2.weight");
@@ -280,6 +279,13 @@ BOOST_AUTO_TEST_CASE(sequential_composes_and_checks_gradient) {
   for (const Tensor& p : seq->parameters()) inputs.push_back(p);
   check_gradient([&](const Inputs& in) { return seq->forward(in[0]); }, inputs);
   check_throws<std::out_of_range>([&] { (*seq)[9]; }, {"Sequential", "9"});
+  // A braced list of handles of any module type builds the same thing.
+  auto lin1 = std::make_shared<nn::Linear>(3, 5);
+  auto tanh = std::make_shared<nn::Tanh>();
+  nn::Sequential braced{lin1, tanh, std::make_shared<nn::Linear>(5, 2)};
+  BOOST_TEST(braced.size() == 3u);
+  BOOST_TEST(braced[0] == lin1);
+  BOOST_TEST(braced.named_parameters()[2].first == "2.weight");
   auto with_rnn = std::make_shared<nn::Sequential>();
   with_rnn->push_back(std::make_shared<nn::RNN>(nn::RNNOptions(3, 3)));
   check_throws<std::logic_error>([&] { with_rnn->forward(zeros({2, 3})); }, {"RNN", "forward"});
@@ -288,14 +294,14 @@ BOOST_AUTO_TEST_CASE(sequential_composes_and_checks_gradient) {
 BOOST_AUTO_TEST_CASE(loss_modules_match_functions) {
   Tensor logits = randn({4, 3}, kFloat64);
   Tensor target = from_vector({0, 2, 1, 2}, {4}, kInt64);
-  nn::CrossEntropyLoss ce(CrossEntropyOptions().set_label_smoothing(0.1));
+  nn::CrossEntropyLoss ce(CrossEntropyOptions().label_smoothing(0.1));
   BOOST_TEST(ce.forward(logits, target).item() ==
-             cross_entropy(logits, target, CrossEntropyOptions().set_label_smoothing(0.1)).item());
+             cross_entropy(logits, target, CrossEntropyOptions().label_smoothing(0.1)).item());
   nn::NLLLoss nll;
   BOOST_TEST(nll.forward(log_softmax(logits, 1), target).item() == nll_loss(log_softmax(logits, 1), target).item());
   nn::MSELoss mse(Reduction::Sum);
   BOOST_TEST(mse.forward(logits, zeros({4, 3}, kFloat64)).item() == mse_loss(logits, zeros({4, 3}, kFloat64), Reduction::Sum).item());
-  nn::CrossEntropyLoss weighted(CrossEntropyOptions().set_weight(ones({3}, kFloat64)));
+  nn::CrossEntropyLoss weighted(CrossEntropyOptions().weight(ones({3}, kFloat64)));
   BOOST_TEST(weighted.state_dict().contains("weight"));
 }
 
@@ -311,9 +317,9 @@ BOOST_AUTO_TEST_CASE(loss_modules_reject_bad_input) {
                {"cross_entropy:", "target 3", "3 classes"});
   check_throws([&] { ce.forward(ints, target); }, {"cross_entropy:", "input", "int64"});
   check_throws([&] { ce.forward(x, zeros({2})); }, {"cross_entropy:", "target", "int64"});
-  check_throws([&] { nn::CrossEntropyLoss(CrossEntropyOptions().set_weight(ones({4}))).forward(x, target); },
+  check_throws([&] { nn::CrossEntropyLoss(CrossEntropyOptions().weight(ones({4}))).forward(x, target); },
                {"cross_entropy:", "weight [4]"});
-  check_throws([&] { nn::CrossEntropyLoss(CrossEntropyOptions().set_label_smoothing(1.5)).forward(x, target); },
+  check_throws([&] { nn::CrossEntropyLoss(CrossEntropyOptions().label_smoothing(1.5)).forward(x, target); },
                {"cross_entropy:", "label_smoothing", "1.5"});
   nn::NLLLoss nll;
   check_throws([&] { nll.forward(x, from_vector(std::vector<std::int64_t>{0}, {1})); }, {"nll_loss:", "[2, 3]", "[1]"});

@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(rnn_cell_gradient) {
   for (bool bias : {true, false})
     for (auto nl : {nn::kTanh, nn::kReLU}) {
       manual_seed(4);
-      auto cell = std::make_shared<nn::RNNCell>(3, 5, bias, nl);
+      auto cell = std::make_shared<nn::RNNCell>(nn::RNNCellOptions(3, 5).bias(bias).nonlinearity(nl));
       cell->to(kFloat64);
       Tensor x = leaf({2, 3}, 8), h = leaf({2, 5}, 9);
       Inputs inputs{x, h};
@@ -227,6 +227,14 @@ BOOST_AUTO_TEST_CASE(rnn_cell_rejects_bad_input) {
   check_throws([&] { cell.forward(zeros({2, 3}), zeros({3, 4})); }, {"RNNCell", "[2, 4]", "[3, 4]"});
   check_throws([&] { cell.forward(zeros({1, 2, 3})); }, {"RNNCell", "[1, 2, 3]"});
   check_throws([&] { cell.forward(zeros({2, 3}, kFloat64)); }, {"RNNCell: input is float64", "parameters are float32"});
+}
+
+// The hidden state's dtype is checked by the cell (it used to reach `linear`, which named itself).
+BOOST_AUTO_TEST_CASE(rnn_cell_rejects_hidden_of_other_dtype) {
+  nn::RNNCell cell(3, 4);
+  check_throws([&] { cell.forward(zeros({2, 3}), zeros({2, 4}, kFloat64)); },
+               {"RNNCell: hidden is float64", "input is float32"});
+  check_throws([&] { cell.forward(zeros({3}), zeros({4}, kFloat64)); }, {"RNNCell: hidden is float64"});
 }
 
 BOOST_AUTO_TEST_CASE(composed_model_gradient) {

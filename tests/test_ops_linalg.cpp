@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE ops_linalg
 #include "test_helpers.hpp"
 
-#include "autograd/blas.hpp"
+#include "autograd/detail/blas.hpp"
 
 #include <array>
 #include <cmath>

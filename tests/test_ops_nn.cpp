@@ -104,11 +104,11 @@ BOOST_AUTO_TEST_CASE(cross_entropy_value) {
   check_values(loss, {std::log(std::exp(1) + std::exp(2) + std::exp(3)) - 3});
   // Label smoothing ε on equal logits: every −log p_c = log 3, so the loss stays log 3.
   check_values(cross_entropy(equal, from_vector(std::vector<std::int64_t>{0}, {1}),
-                             CrossEntropyOptions().set_label_smoothing(0.3)),
+                             CrossEntropyOptions().label_smoothing(0.3)),
                {std::log(3.0)});
   // Weighted mean over rows (0, 0, 0)→t=0 (w 2) and (0, 0, 0)→t=1 (w 1): (2·log3 + log3)/3 = log 3.
   check_values(cross_entropy(zeros({2, 3}, kFloat64), from_vector(std::vector<std::int64_t>{0, 1}, {2}),
-                             CrossEntropyOptions().set_weight(from_vector({2, 1, 5}, {3}, kFloat64))),
+                             CrossEntropyOptions().weight(from_vector({2, 1, 5}, {3}, kFloat64))),
                {std::log(3.0)});
 }
 
@@ -138,11 +138,11 @@ BOOST_AUTO_TEST_CASE(cross_entropy_value_matches_pytorch) {
   for (const Case& c : cases) {
     BOOST_TEST_CONTEXT("weight " << c.weighted << " smoothing " << c.smoothing << " " << reduction_name(c.reduction)) {
       CrossEntropyOptions o;
-      o.set_label_smoothing(c.smoothing).set_reduction(c.reduction);
-      if (c.weighted) o.set_weight(class_weight());
+      o.label_smoothing(c.smoothing).reduction(c.reduction);
+      if (c.weighted) o.weight(class_weight());
       check_values(cross_entropy(logits(), targets(), o), c.expected);
       // float32 agrees to float precision.
-      if (c.weighted) o.set_weight(class_weight().to(kFloat32));
+      if (c.weighted) o.weight(class_weight().to(kFloat32));
       check_values(cross_entropy(logits().to(kFloat32), targets(), o), c.expected, 1e-6);
     }
   }
@@ -150,17 +150,17 @@ BOOST_AUTO_TEST_CASE(cross_entropy_value_matches_pytorch) {
   //   F.cross_entropy(x3, t3, reduction='none'); F.cross_entropy(x3, t3, weight=w, label_smoothing=0.1)
   Tensor x3 = from_vector(logits().to_vector(), {2, 3, 2}, kFloat64);
   Tensor t3 = from_vector(std::vector<std::int64_t>{0, 2, 1, 1}, {2, 2});
-  Tensor none = cross_entropy(x3, t3, CrossEntropyOptions().set_reduction(Reduction::None));
+  Tensor none = cross_entropy(x3, t3, CrossEntropyOptions().reduction(Reduction::None));
   BOOST_TEST(shape_str(none.shape()) == "[2, 2]");
   check_values(none, {1.8342584333938963, 2.421836971100098, 3.0239090561799076, 2.4191488742256406});
-  check_values(cross_entropy(x3, t3, CrossEntropyOptions().set_weight(class_weight()).set_label_smoothing(0.1)),
+  check_values(cross_entropy(x3, t3, CrossEntropyOptions().weight(class_weight()).label_smoothing(0.1)),
                {2.4469090431214964});
 }
 
 BOOST_AUTO_TEST_CASE(cross_entropy_gradient_matches_pytorch) {
   // xr = x.requires_grad_(); F.cross_entropy(xr, t, weight=w, label_smoothing=0.2).backward(); xr.grad.flatten()
   Tensor x = logits().requires_grad_();
-  cross_entropy(x, targets(), CrossEntropyOptions().set_weight(class_weight()).set_label_smoothing(0.2)).backward();
+  cross_entropy(x, targets(), CrossEntropyOptions().weight(class_weight()).label_smoothing(0.2)).backward();
   check_values(x.grad(), {-0.07911826797666055, -0.02681457112155209, 0.10593283909821263, 0.2550947917553905,
                           0.042140088132472255, -0.2972348798878628, 0.0, 0.0, 0.0, 0.04093008441938145,
                           -0.29942148004834207, 0.2584913956289607});
@@ -174,9 +174,9 @@ BOOST_AUTO_TEST_CASE(cross_entropy_gradient) {
       for (double smoothing : {0.0, 0.2})
         for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
           CrossEntropyOptions o;
-          o.set_label_smoothing(smoothing).set_reduction(r);
-          if (weighted) o.set_weight(from_vector({0.5, 2.0, 1.5, 0.7}, {4}, kFloat64));
-          if (ignore) o.set_ignore_index(3);
+          o.label_smoothing(smoothing).reduction(r);
+          if (weighted) o.weight(from_vector({0.5, 2.0, 1.5, 0.7}, {4}, kFloat64));
+          if (ignore) o.ignore_index(3);
           BOOST_TEST_CONTEXT("weight " << weighted << " ignore " << ignore << " smoothing " << smoothing << " "
                                        << reduction_name(r)) {
             check_gradient([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], ignoring, o); },
@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(cross_entropy_all_ignored_mean_is_nan) {
   Tensor t = from_vector(std::vector<std::int64_t>{-100, -100}, {2});
   Tensor loss = cross_entropy(x, t);
   BOOST_TEST(std::isnan(loss.item()));
-  BOOST_TEST(cross_entropy(x, t, CrossEntropyOptions().set_reduction(Reduction::Sum)).item() == 0.0);
+  BOOST_TEST(cross_entropy(x, t, CrossEntropyOptions().reduction(Reduction::Sum)).item() == 0.0);
   BOOST_TEST(std::isnan(nll_loss(x, t).item()));
   loss.backward();
   BOOST_TEST(x.grad().to_vector() == std::vector<double>(6, 0.0), boost::test_tools::per_element());
@@ -212,11 +212,11 @@ BOOST_AUTO_TEST_CASE(cross_entropy_rejects_bad_inputs) {
   check_throws([&] { cross_entropy(zeros({2, 3}), zeros({2})); }, {"cross_entropy", "target", "int64"});
   check_throws([&] { cross_entropy(zeros({2, 3}, kInt64), t); }, {"cross_entropy", "input", "int64"});
   check_throws([&] { cross_entropy(scalar_tensor(1), t); }, {"cross_entropy", "(N, C)", "[]"});
-  check_throws([&] { cross_entropy(zeros({2, 3}), t, CrossEntropyOptions().set_weight(ones({4}))); },
+  check_throws([&] { cross_entropy(zeros({2, 3}), t, CrossEntropyOptions().weight(ones({4}))); },
                {"cross_entropy", "weight [4]", "3"});
-  check_throws([&] { cross_entropy(zeros({2, 3}), t, CrossEntropyOptions().set_weight(ones({3}, kFloat64))); },
+  check_throws([&] { cross_entropy(zeros({2, 3}), t, CrossEntropyOptions().weight(ones({3}, kFloat64))); },
                {"cross_entropy", "float64"});
-  check_throws([&] { cross_entropy(zeros({2, 3}), t, CrossEntropyOptions().set_label_smoothing(1.5)); },
+  check_throws([&] { cross_entropy(zeros({2, 3}), t, CrossEntropyOptions().label_smoothing(1.5)); },
                {"cross_entropy", "label_smoothing", "1.5"});
 }
 
@@ -224,12 +224,12 @@ BOOST_AUTO_TEST_CASE(cross_entropy_rejects_bad_inputs) {
 
 BOOST_AUTO_TEST_CASE(nll_loss_value) {
   // Picks −x[i, t_i]: rows 0, 1, 3 give −0.5, 0.75, −0.5; the ignored row 2 gives 0.
-  check_values(nll_loss(logits(), targets(), NLLLossOptions().set_reduction(Reduction::None)), {-0.5, 0.75, 0, -0.5});
-  check_values(nll_loss(logits(), targets(), NLLLossOptions().set_reduction(Reduction::Sum)), {-0.25});
+  check_values(nll_loss(logits(), targets(), NLLLossOptions().reduction(Reduction::None)), {-0.5, 0.75, 0, -0.5});
+  check_values(nll_loss(logits(), targets(), NLLLossOptions().reduction(Reduction::Sum)), {-0.25});
   check_values(nll_loss(logits(), targets()), {-0.25 / 3});
   // Weighted mean (−0.5·0.5 + 0.75·1.5 − 0.5·2)/(0.5 + 1.5 + 2) = −0.03125,
   // as F.nll_loss(x, t, weight=w) gives.
-  check_values(nll_loss(logits(), targets(), NLLLossOptions().set_weight(class_weight())), {-0.03125});
+  check_values(nll_loss(logits(), targets(), NLLLossOptions().weight(class_weight())), {-0.03125});
 }
 
 BOOST_AUTO_TEST_CASE(nll_loss_gradient) {
@@ -239,9 +239,9 @@ BOOST_AUTO_TEST_CASE(nll_loss_gradient) {
     for (bool ignore : {false, true})
       for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
         NLLLossOptions o;
-        o.set_reduction(r);
-        if (weighted) o.set_weight(from_vector({0.5, 2.0, 1.5, 0.7}, {4}, kFloat64));
-        if (ignore) o.set_ignore_index(3);
+        o.reduction(r);
+        if (weighted) o.weight(from_vector({0.5, 2.0, 1.5, 0.7}, {4}, kFloat64));
+        if (ignore) o.ignore_index(3);
         BOOST_TEST_CONTEXT("weight " << weighted << " ignore " << ignore << " " << reduction_name(r)) {
           check_gradient([&](const std::vector<Tensor>& in) { return nll_loss(in[0], target, o); }, {leaf({4, 4}, 1)});
           check_gradient([&](const std::vector<Tensor>& in) { return nll_loss(in[0], target_3d, o); },

@@ -3,7 +3,7 @@
 
 #include <limits>
 
-#include "autograd/ops_unbind.hpp"
+#include "autograd/ops_slice.hpp"
 
 using namespace xg;
 using xg::testing::check_close;

@@ -154,10 +154,12 @@ BOOST_AUTO_TEST_CASE(safetensors_header_has_the_reference_layout) {
   sd.insert("a", tensor_of<float>({2.0f}, {}, kFloat32));
   const std::string path = dir.file("a.safetensors");
   save_safetensors(path, sd);
-  // 53 characters of JSON padded with 3 spaces to 56, then 2.0f = 0x40000000 little-endian.
-  const std::string header = R"({"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})";
-  BOOST_TEST_REQUIRE(header.size() == 53u);
-  const std::string expected = le64(56) + header + "   " + std::string("\x00\x00\x00\x40", 4);
+  // 101 characters of JSON padded with 3 spaces to 104, then 2.0f = 0x40000000 little-endian. The
+  // CRC-32C of those 4 bytes, 091c567b, was computed by a bitwise Python implementation.
+  const std::string header =
+      R"({"__metadata__":{"xgrad.data_crc32c":"091c567b"},"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})";
+  BOOST_TEST_REQUIRE(header.size() == 101u);
+  const std::string expected = le64(104) + header + "   " + std::string("\x00\x00\x00\x40", 4);
   BOOST_TEST(read_bytes(path) == expected);
 }
 
@@ -165,10 +167,12 @@ BOOST_AUTO_TEST_CASE(safetensors_round_trip_of_nothing) {
   TempDir dir;
   const std::string path = dir.file("empty.safetensors");
   save_safetensors(path, StateDict{});
-  BOOST_TEST(read_bytes(path) == le64(8) + "{}      ");
+  // 49 characters padded to 56; the CRC of no bytes is 0.
+  BOOST_TEST(read_bytes(path) == le64(56) + R"({"__metadata__":{"xgrad.data_crc32c":"00000000"}})" + "       ");
   const SafetensorsFile back = load_safetensors(path);
   BOOST_TEST(back.tensors.empty());
   BOOST_TEST(back.metadata.empty());
+  BOOST_TEST((back.data_crc32c == std::optional<std::uint32_t>(0)));
 }
 
 BOOST_AUTO_TEST_CASE(safetensors_load_orders_tensors_by_offset_whatever_the_key_order) {
@@ -200,6 +204,7 @@ BOOST_AUTO_TEST_CASE(safetensors_loads_the_python_fixture) {
   const std::map<std::string, std::string> expected_meta{{"format", "pt"},
                                                          {"source", "tools/make_serialization_fixtures.py"}};
   BOOST_TEST((f.metadata == expected_meta));
+  BOOST_TEST(!f.data_crc32c.has_value());  // PyTorch's writer records no checksum: loaded unchecked
 
   const Tensor& w = f.tensors.at("weight");
   BOOST_TEST_REQUIRE((w.dtype() == kFloat32));
@@ -231,6 +236,57 @@ BOOST_AUTO_TEST_CASE(safetensors_loads_the_python_fixture) {
   const Tensor& e = f.tensors.at("empty");
   BOOST_TEST((e.dtype() == kFloat32));
   BOOST_TEST(e.shape() == Shape({0, 3}), boost::test_tools::per_element());
+}
+
+// ---- the data checksum -------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(crc32c_value) {
+  // Check values of CRC-32C: the catalogue's "123456789", and RFC 3720 (iSCSI) appendix B.4.
+  const std::string digits = "123456789";
+  BOOST_TEST(crc32c(digits.data(), digits.size()) == 0xE3069283u);
+  std::vector<unsigned char> zeros(32, 0), ones_(32, 0xFF), up(32), down(32);
+  for (int i = 0; i < 32; ++i) up[i] = static_cast<unsigned char>(i), down[i] = static_cast<unsigned char>(31 - i);
+  BOOST_TEST(crc32c(zeros.data(), 32) == 0x8A9136AAu);
+  BOOST_TEST(crc32c(ones_.data(), 32) == 0x62A8AB43u);
+  BOOST_TEST(crc32c(up.data(), 32) == 0x46DD794Eu);
+  BOOST_TEST(crc32c(down.data(), 32) == 0x113FDB5Cu);
+  BOOST_TEST(crc32c(nullptr, 0) == 0u);
+  // Continuing from the CRC of a prefix gives the CRC of the whole (how load/save use it).
+  BOOST_TEST(crc32c(digits.data() + 4, 5, crc32c(digits.data(), 4)) == 0xE3069283u);
+}
+
+BOOST_AUTO_TEST_CASE(safetensors_records_and_verifies_the_data_checksum) {
+  TempDir dir;
+  StateDict sd;
+  sd.insert("w", tensor_of<float>({1.0f, -2.0f, 3.5f}, {3}, kFloat32));
+  sd.insert("step", tensor_of<std::int64_t>({42}, {}, kInt64));
+  const std::string path = dir.file("ckpt.safetensors");
+  save_safetensors(path, sd, {{"format", "x"}});
+  const std::string bytes = read_bytes(path);
+  const std::string data = bytes.substr(bytes.size() - 20);
+  const SafetensorsFile f = load_safetensors(path);
+  BOOST_TEST_REQUIRE(f.data_crc32c.has_value());
+  BOOST_TEST(*f.data_crc32c == crc32c(data.data(), data.size()));
+  BOOST_TEST((f.metadata == std::map<std::string, std::string>{{"format", "x"}}));  // the key is not user metadata
+  BOOST_TEST(bytes.find(std::string(kDataChecksumKey)) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(safetensors_rejects_checksum_mismatch) {
+  TempDir dir;
+  StateDict sd;
+  sd.insert("w", tensor_of<double>({1, 2, 3}, {3}, kFloat64));
+  const std::string good = dir.file("good.safetensors");
+  save_safetensors(good, sd);
+  std::string bytes = read_bytes(good);
+  char recorded[16];
+  std::snprintf(recorded, sizeof recorded, "%08x", crc32c(bytes.data() + bytes.size() - 24, 24));
+  bytes[bytes.size() - 10] ^= 0x01;  // one flipped bit in w[1]: still a perfectly plausible double
+  char actual[16];
+  std::snprintf(actual, sizeof actual, "%08x", crc32c(bytes.data() + bytes.size() - 24, 24));
+  check_corrupt(dir, bytes, {"data checksum mismatch", recorded, actual});
+  // A checksum that is not 8 hex digits is refused too.
+  const std::string header = R"({"__metadata__":{"xgrad.data_crc32c":"xyz"},"w":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})";
+  check_corrupt(dir, raw_file(header, kEightBytes), {"xgrad.data_crc32c must be 8 hex digits", "'xyz'"});
 }
 
 // ---- corrupt files ---------------------------------------------------------------------
@@ -437,5 +493,7 @@ BOOST_AUTO_TEST_CASE(safetensors_save_rejects_reserved_and_undefined) {
   StateDict fine;
   fine.insert("w", ones({1}));
   check_throws([&] { save_safetensors(dir.file("c"), fine, {{"k", "\xff"}}); }, {"save_safetensors", "not valid UTF-8"});
+  check_throws([&] { save_safetensors(dir.file("d"), fine, {{kDataChecksumKey, "00000000"}}); },
+               {"save_safetensors", "'xgrad.data_crc32c' is reserved"});
   BOOST_TEST(dir.files().empty());
 }

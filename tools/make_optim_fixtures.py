@@ -44,6 +44,12 @@ CONFIGS = {
     "adagrad_lr_decay": (torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.05)),
     "adagrad_initial_accumulator_value": (torch.optim.Adagrad, dict(lr=0.1, initial_accumulator_value=0.5)),
     "adagrad_weight_decay": (torch.optim.Adagrad, dict(lr=0.1, weight_decay=0.1, eps=1e-4)),
+    "adamax_plain": (torch.optim.Adamax, dict(lr=0.01)),
+    "adamax_weight_decay": (torch.optim.Adamax, dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1)),
+    "adamax_maximize": (torch.optim.Adamax, dict(lr=0.01, eps=1e-3, maximize=True)),
+    # beta2 = 0.9 reaches rho_t > 5 (the rectified branch) at step 6, so both branches run.
+    "radam_plain": (torch.optim.RAdam, dict(lr=0.01)),
+    "radam_rectified": (torch.optim.RAdam, dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1)),
 }
 
 

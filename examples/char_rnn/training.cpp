@@ -1,5 +1,6 @@
 #include "training.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -7,9 +8,9 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "checkpoint.hpp"
 #include "corpus.hpp"
 #include "model.hpp"
 #include "optim/adam.hpp"
@@ -22,22 +23,13 @@
 namespace char_rnn {
 namespace {
 
+// The signal that asked training to stop (SIGINT: Ctrl-C; SIGTERM: docker stop, systemd,
+// Kubernetes), 0 if none. The first one saves a checkpoint and exits 0; the handler then restores
+// the default action, so a second one ends the process at once.
 volatile std::sig_atomic_t interrupted = 0;
-extern "C" void on_sigint(int) { interrupted = 1; }
-
-constexpr const char* kFormat = "xgrad-char-rnn-1";
-
-// What the command line's validators cannot check (names, open ranges), checked before any file
-// is read or written; also applied to the configuration stored in a checkpoint.
-void check_config(const TrainConfig& c) {
-  if (c.model != "rnn" && c.model != "lstm" && c.model != "gru")
-    throw std::invalid_argument("--model must be rnn, lstm or gru, got '" + c.model + "'");
-  if (c.optimizer != "adam" && c.optimizer != "adamw" && c.optimizer != "sgd" && c.optimizer != "rmsprop")
-    throw std::invalid_argument("--optimizer must be adam, adamw, sgd or rmsprop, got '" + c.optimizer + "'");
-  if (!(c.val_fraction > 0 && c.val_fraction < 1))
-    throw std::invalid_argument("--val-fraction must be in (0, 1), got " + xg::format_number(c.val_fraction));
-  if (!(c.dropout >= 0 && c.dropout <= 1))
-    throw std::invalid_argument("--dropout must be in [0, 1], got " + xg::format_number(c.dropout));
+extern "C" void on_stop_signal(int signal) {
+  interrupted = signal;
+  std::signal(signal, SIG_DFL);
 }
 
 // FNV-1a (64-bit) of the training text: a resumed run must read the very text it was trained on.
@@ -53,107 +45,6 @@ bool same_file(const std::string& a, const std::string& b) {
   std::error_code ec;
   if (std::filesystem::equivalent(a, b, ec)) return true;
   return std::filesystem::absolute(a, ec).lexically_normal() == std::filesystem::absolute(b, ec).lexically_normal();
-}
-
-nlohmann::json to_json(const TrainConfig& c) {
-  return {{"data", c.data},       {"val_fraction", c.val_fraction}, {"model", c.model},   {"embed", c.embed},
-          {"hidden", c.hidden},   {"layers", c.layers},             {"dropout", c.dropout}, {"seq", c.seq},
-          {"batch", c.batch},     {"lr", c.lr},                     {"optimizer", c.optimizer}, {"clip", c.clip},
-          {"seed", c.seed}};
-}
-
-TrainConfig from_json(const nlohmann::json& j) {
-  TrainConfig c;
-  c.data = j.at("data");
-  c.val_fraction = j.at("val_fraction");
-  c.model = j.at("model");
-  c.embed = j.at("embed");
-  c.hidden = j.at("hidden");
-  c.layers = j.at("layers");
-  c.dropout = j.at("dropout");
-  c.seq = j.at("seq");
-  c.batch = j.at("batch");
-  c.lr = j.at("lr");
-  c.optimizer = j.at("optimizer");
-  c.clip = j.at("clip");
-  c.seed = j.at("seed");
-  return c;
-}
-
-/// A checkpoint's contents: model weights under their PyTorch names, the optimizer's state
-/// under "optimizer.", the carried hidden state as "train.hidden" (an LSTM's cell state as
-/// "train.cell"), the rest in metadata.
-struct Checkpoint {
-  TrainConfig config;
-  Vocabulary vocab;
-  std::int64_t step = 0, data_position = 0;
-  std::string rng;
-  std::string data_fingerprint;  // absent in checkpoints written before it was recorded
-  double best_val = INFINITY, elapsed = 0;
-  xg::StateDict model, optimizer;
-  State hidden;
-};
-
-Checkpoint load_checkpoint(const std::string& path) {
-  xg::SafetensorsFile file = xg::load_safetensors(path);
-  auto meta = [&](const char* key) -> const std::string& {
-    auto it = file.metadata.find(key);
-    if (it == file.metadata.end())
-      throw std::runtime_error("'" + path + "' is not a char_rnn checkpoint (metadata '" + key + "' missing)");
-    return it->second;
-  };
-  if (meta("format") != kFormat)
-    throw std::runtime_error("'" + path + "' has checkpoint format '" + meta("format") + "', expected " + kFormat);
-  Checkpoint c;
-  try {
-    c.config = from_json(nlohmann::json::parse(meta("config")));
-    c.step = std::stoll(meta("step"));
-    c.data_position = std::stoll(meta("data_position"));
-    c.best_val = std::stod(meta("best_val"));
-    c.elapsed = std::stod(meta("elapsed_seconds"));
-  } catch (const std::exception& e) {
-    throw std::runtime_error("'" + path + "' has malformed checkpoint metadata: " + e.what());
-  }
-  try {
-    check_config(c.config);
-  } catch (const std::exception& e) {
-    throw std::runtime_error("'" + path + "' has an invalid configuration: " + e.what());
-  }
-  if (auto it = file.metadata.find("data_fingerprint"); it != file.metadata.end()) c.data_fingerprint = it->second;
-  c.vocab = Vocabulary::from_hex(meta("vocab"));
-  c.rng = meta("rng");
-  for (const auto& [name, t] : file.tensors) {
-    if (name.rfind("optimizer.", 0) == 0) c.optimizer.insert(name.substr(10), t);
-    else if (name == "train.hidden") c.hidden.h = t;
-    else if (name == "train.cell") c.hidden.c = t;
-    else c.model.insert(name, t);
-  }
-  if (c.hidden.c.defined() != (c.config.model == "lstm" && c.hidden.h.defined()))
-    throw std::runtime_error("'" + path + "' has a malformed carried state: an lstm checkpoint holds train.hidden and " +
-                             "train.cell together, other models only train.hidden");
-  return c;
-}
-
-void save_checkpoint(const std::string& path, const CharRNN& model, const xg::optim::Optimizer& optimizer,
-                     const TrainConfig& config, const Vocabulary& vocab, std::int64_t step, std::int64_t data_position,
-                     const State& hidden, double best_val, double elapsed, const std::string& data_fingerprint) {
-  xg::StateDict all = model.state_dict();
-  for (const auto& [name, t] : optimizer.state_dict()) all.insert("optimizer." + name, t);
-  if (hidden.h.defined()) all.insert("train.hidden", hidden.h);
-  if (hidden.c.defined()) all.insert("train.cell", hidden.c);
-  char best[64], secs[64];
-  std::snprintf(best, sizeof best, "%.17g", best_val);
-  std::snprintf(secs, sizeof secs, "%.3f", elapsed);
-  xg::save_safetensors(path, all,
-                       {{"format", kFormat},
-                        {"config", to_json(config).dump()},
-                        {"vocab", vocab.to_hex()},
-                        {"step", std::to_string(step)},
-                        {"data_position", std::to_string(data_position)},
-                        {"data_fingerprint", data_fingerprint},
-                        {"rng", xg::default_generator().to_string()},
-                        {"best_val", best},
-                        {"elapsed_seconds", secs}});
 }
 
 std::unique_ptr<xg::optim::Optimizer> make_optimizer(const TrainConfig& c, std::vector<xg::Tensor> params) {
@@ -184,7 +75,7 @@ double validation_loss(CharRNN& model, const std::vector<std::int64_t>& tokens, 
     batcher.next(inputs, targets);
     auto [logits, h_n] = model.forward(xg::from_vector(inputs, {seq, batch}), hidden);
     xg::Tensor loss = xg::cross_entropy(logits, xg::from_vector(targets, {seq * batch}),
-                                        xg::CrossEntropyOptions().set_reduction(xg::Reduction::Sum));
+                                        xg::CrossEntropyOptions().reduction(xg::Reduction::Sum));
     total += loss.item();
     count += seq * batch;
     hidden = h_n;
@@ -212,6 +103,7 @@ int train(const TrainConfig& requested) {
     config.steps = requested.steps;
     config.minutes = requested.minutes;
     config.eval_every = requested.eval_every;
+    config.patience = requested.patience;
     config.out = requested.out;
     // An empty --data (main.cpp: not given) means the checkpoint's. Another path is accepted only
     // for the same text (a moved file); without a recorded fingerprint it must be the same file.
@@ -242,7 +134,7 @@ int train(const TrainConfig& requested) {
   auto model = make_model(config, vocab.size());
   if (!config.init_weights.empty()) {
     try {
-      model->load(config.init_weights);
+      model->load_state_dict(initial_weights(config.init_weights, vocab));
     } catch (const std::exception& e) {
       throw std::runtime_error("--init-weights '" + config.init_weights + "': " + e.what());
     }
@@ -251,16 +143,18 @@ int train(const TrainConfig& requested) {
   auto optimizer = make_optimizer(config, model->parameters());
 
   std::int64_t step = 0;
-  double best_val = INFINITY, elapsed_before = 0;
+  BestSoFar best;
+  double elapsed_before = 0;
   State hidden;
   if (requested.resume) {
+    require_finite(last_path, resumed.model);
     model->load_state_dict(resumed.model);
     optimizer->load_state_dict(resumed.optimizer);
     hidden = resumed.hidden;
     step = resumed.step;
     batcher.set_position(resumed.data_position);
     xg::default_generator().set_state_from_string(resumed.rng);
-    best_val = resumed.best_val;
+    best = resumed.best;
     elapsed_before = resumed.elapsed;
   }
   const std::int64_t total_steps = config.steps > 0 ? config.steps : (config.minutes > 0 ? 0 : 1000);
@@ -271,7 +165,8 @@ int train(const TrainConfig& requested) {
             << " parameters" << (requested.resume ? ", resumed at step " + std::to_string(step) : "") << "\n";
 
   interrupted = 0;
-  std::signal(SIGINT, on_sigint);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   Progress progress(total_steps, config.minutes);
   const auto params = model->parameters();
   std::vector<LogRow> rows;
@@ -279,19 +174,50 @@ int train(const TrainConfig& requested) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - start).count(); };
-  double chars_per_s = 0;
-  bool evaluated_last = false;
+  double chars_per_s = 0, last_val = NAN, last_train = NAN;
+  bool evaluated_last = false, stopped_early = false;
   auto checkpoint = [&](const std::string& path) {
-    save_checkpoint(path, *model, *optimizer, config, vocab, step, batcher.position(), hidden, best_val, elapsed(),
+    save_checkpoint(path, *model, *optimizer, config, vocab, step, batcher.position(), hidden, best, elapsed(),
                     data_fingerprint);
+  };
+  auto show_progress = [&] {
+    ProgressFields fields;
+    fields.step = step;
+    fields.train_loss = last_train;
+    fields.val_loss = last_val;
+    fields.best_val = best.val;
+    fields.best_step = best.step;
+    fields.chars_per_s = chars_per_s;
+    progress.update(fields, elapsed(), evaluated_last);
+  };
+  // Validation loss now; checkpoints (best too when it improved), log.csv and the plot.
+  auto evaluate_and_save = [&] {
+    last_val = validation_loss(*model, split.val, config.batch, config.seq);
+    if (!rows.empty() && rows.back().step == step) rows.back().val_loss = last_val;
+    const bool improved = best.record(last_val, step);
+    checkpoint(last_path);
+    if (improved) checkpoint(best_path);
+    append_csv(out_dir + "/log.csv", rows);
+    rows.clear();
+    write_loss_plot(out_dir + "/loss.svg", read_csv(out_dir + "/log.csv"));
+    evaluated_last = true;
+    stopped_early = config.patience > 0 && best.evals_since >= config.patience;
   };
 
   while ((total_steps == 0 || step < total_steps) && (config.minutes <= 0 || elapsed() < 60 * config.minutes) &&
-         !interrupted) {
+         !interrupted && !stopped_early) {
     const auto t0 = clock::now();
     if (batcher.next(inputs, targets)) hidden = State();  // a new pass over the data
     auto [logits, h_n] = model->forward(xg::from_vector(inputs, {config.seq, config.batch}), hidden);
     xg::Tensor loss = xg::cross_entropy(logits, xg::from_vector(targets, {config.seq * config.batch}));
+    const double train_loss = loss.item();
+    if (!std::isfinite(train_loss)) {  // before the step: the weights and the checkpoints stay finite
+      progress.finish();
+      throw std::runtime_error("training diverged: the loss of step " + std::to_string(step + 1) + " is " +
+                               xg::format_number(train_loss) + " (try a lower --lr or --clip); " +
+                               (std::filesystem::exists(last_path) ? last_path + " holds the last checkpoint"
+                                                                   : "no checkpoint was written"));
+    }
     optimizer->zero_grad();
     loss.backward();
     xg::optim::clip_grad_norm_(params, config.clip);
@@ -301,43 +227,48 @@ int train(const TrainConfig& requested) {
     const double dt = std::chrono::duration<double>(clock::now() - t0).count();
     const double rate = static_cast<double>(config.seq * config.batch) / dt;
     chars_per_s = chars_per_s == 0 ? rate : 0.9 * chars_per_s + 0.1 * rate;
-    rows.push_back({step, elapsed(), loss.item(), NAN, optimizer->lr(), chars_per_s});
+    rows.push_back({step, elapsed(), train_loss, NAN, optimizer->lr(), chars_per_s});
     evaluated_last = false;
-    if (step % config.eval_every == 0 || step == total_steps) {
-      const double val = validation_loss(*model, split.val, config.batch, config.seq);
-      rows.back().val_loss = val;
-      const bool improved = val < best_val;
-      if (improved) best_val = val;
-      checkpoint(last_path);
-      if (improved) checkpoint(best_path);
-      append_csv(out_dir + "/log.csv", rows);
-      rows.clear();
-      write_loss_plot(out_dir + "/loss.svg", read_csv(out_dir + "/log.csv"));
-      evaluated_last = true;
-    }
-    progress.update(step, loss.item(), evaluated_last ? best_val : NAN, chars_per_s, elapsed());
+    if (step % config.eval_every == 0 || step == total_steps) evaluate_and_save();
+    last_train = train_loss;
+    show_progress();
   }
   if (!evaluated_last && step > 0) {
-    if (!interrupted) {
-      const double val = validation_loss(*model, split.val, config.batch, config.seq);
-      if (!rows.empty()) rows.back().val_loss = val;
-      if (val < best_val) {
-        best_val = val;
-        checkpoint(best_path);
-      }
+    if (interrupted) {  // no time for a validation pass: save where we are
+      checkpoint(last_path);
+      append_csv(out_dir + "/log.csv", rows);
+      write_loss_plot(out_dir + "/loss.svg", read_csv(out_dir + "/log.csv"));
+    } else {
+      evaluate_and_save();
+      show_progress();  // the final evaluation's line
     }
-    checkpoint(last_path);
-    append_csv(out_dir + "/log.csv", rows);
-    write_loss_plot(out_dir + "/loss.svg", read_csv(out_dir + "/log.csv"));
   }
   progress.finish();
   std::signal(SIGINT, SIG_DFL);
-  char summary[256];
-  std::snprintf(summary, sizeof summary, "char_rnn: %s at step %lld after %s; best validation loss %.4f nats/char",
-                interrupted ? "interrupted, checkpoint saved" : "done", static_cast<long long>(step),
-                format_duration(elapsed()).c_str(), best_val);
-  std::cerr << summary << "\n"
-            << "char_rnn: wrote " << last_path << ", " << best_path << ", " << out_dir << "/log.csv, " << out_dir
+  std::signal(SIGTERM, SIG_DFL);
+  char line[512];
+  const char* how = interrupted == SIGTERM ? "stopped by SIGTERM, checkpoint saved"
+                    : interrupted        ? "interrupted, checkpoint saved"
+                    : stopped_early      ? "stopped early"
+                                         : "done";
+  std::snprintf(line, sizeof line, "char_rnn: %s at step %lld after %s; best validation loss %.4f nats/char%s", how,
+                static_cast<long long>(step), format_duration(elapsed()).c_str(), best.val,
+                best.step >= 0 ? (" at step " + std::to_string(best.step)).c_str() : "");
+  std::cerr << line << "\n";
+  if (stopped_early) {
+    std::snprintf(line, sizeof line,
+                  "char_rnn: early stop: no improvement in %lld evaluations (--patience %lld); now %.4f",
+                  static_cast<long long>(best.evals_since), static_cast<long long>(config.patience), last_val);
+    std::cerr << line << "\n";
+  } else if (best.evals_since >= 2 && last_val > best.val) {
+    // Validation has been rising since the best: say so, with what to do about it.
+    std::snprintf(line, sizeof line,
+                  "char_rnn: warning: overfitting: validation loss rose to %.4f over the last %lld evaluations "
+                  "(best %.4f); best.safetensors keeps the best model, --patience N stops such runs early",
+                  last_val, static_cast<long long>(best.evals_since), best.val);
+    std::cerr << line << "\n";
+  }
+  std::cerr << "char_rnn: wrote " << last_path << ", " << best_path << ", " << out_dir << "/log.csv, " << out_dir
             << "/loss.svg\n";
   return 0;
 }
@@ -346,6 +277,7 @@ int sample(const std::string& path, std::int64_t length, double temperature, con
            std::uint64_t seed) {
   if (!(temperature > 0)) throw std::invalid_argument("--temperature must be positive, got " + xg::format_number(temperature));
   Checkpoint ckpt = load_checkpoint(path);
+  require_finite(path, ckpt.model);
   auto model = make_model(ckpt.config, ckpt.vocab.size());
   model->load_state_dict(ckpt.model);
   model->eval();
@@ -377,6 +309,7 @@ int sample(const std::string& path, std::int64_t length, double temperature, con
 
 int evaluate(const std::string& path, const std::string& data, double val_fraction) {
   Checkpoint ckpt = load_checkpoint(path);
+  require_finite(path, ckpt.model);
   auto model = make_model(ckpt.config, ckpt.vocab.size());
   model->load_state_dict(ckpt.model);
   const std::string text = read_text_file(data.empty() ? ckpt.config.data : data);

@@ -18,6 +18,7 @@ struct TrainConfig {
   std::int64_t steps = 0;  // 0: until --minutes runs out
   double minutes = 0;      // 0: no time budget
   std::int64_t eval_every = 100;
+  std::int64_t patience = 0;  // stop after this many evaluations without improvement (0: never)
   std::uint64_t seed = 1337;
   std::string out = "runs/char_rnn";
   bool resume = false;

@@ -29,6 +29,16 @@ def f32(*values):
     return struct.pack("<%df" % len(values), *values)
 
 
+def crc32c(data):
+    """CRC-32C (Castagnoli, reflected 0x82F63B78), bit by bit: crc32c(b"123456789") == 0xE3069283."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
 def safetensors_seeds():
     big = 1 << 32
     s = {}
@@ -97,6 +107,15 @@ def safetensors_seeds():
     s["metadata-not-string"] = safetensors({"__metadata__": {"k": 1}})
     s["metadata-not-object"] = safetensors({"__metadata__": "x"})
     s["name-is-metadata-key-tensor"] = safetensors({"__metadata__": entry("F32", [1], 0, 4)}, f32(1))
+    # The data checksum xgrad records (xgrad.data_crc32c): right, wrong (one flipped bit), malformed.
+    data = f32(1.0, -2.0, 3.5)
+    right = "%08x" % crc32c(data)
+    s["checksum-valid"] = safetensors({"__metadata__": {"xgrad.data_crc32c": right}, "w": entry("F32", [3], 0, 12)}, data)
+    s["checksum-mismatch"] = safetensors({"__metadata__": {"xgrad.data_crc32c": right}, "w": entry("F32", [3], 0, 12)},
+                                         data[:5] + bytes([data[5] ^ 1]) + data[6:])
+    s["checksum-not-hex"] = safetensors({"__metadata__": {"xgrad.data_crc32c": "zzzzzzzz"}, "w": entry("F32", [3], 0, 12)},
+                                        data)
+    s["checksum-empty-data"] = safetensors({"__metadata__": {"xgrad.data_crc32c": "00000000"}})
     return s
 
 

@@ -11,7 +11,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/parallel.hpp"
+#include "autograd/detail/parallel.hpp"
 
 namespace xg::detail {
 

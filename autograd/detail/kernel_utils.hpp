@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "autograd/parallel.hpp"
+#include "autograd/detail/parallel.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg::detail {

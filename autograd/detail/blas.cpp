@@ -1,10 +1,10 @@
-#include "autograd/blas.hpp"
+#include "autograd/detail/blas.hpp"
 
 #include <cblas.h>
 
 #include <algorithm>
 
-#include "autograd/parallel.hpp"
+#include "autograd/detail/parallel.hpp"
 
 namespace xg::detail {
 namespace {

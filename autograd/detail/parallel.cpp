@@ -1,4 +1,4 @@
-#include "autograd/parallel.hpp"
+#include "autograd/detail/parallel.hpp"
 
 #include <atomic>
 #include <chrono>
