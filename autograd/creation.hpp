@@ -25,10 +25,6 @@ Tensor from_vector(const std::vector<double>& values, const Shape& shape, Dtype 
 namespace detail {
 Tensor from_float_vector(const std::vector<float>& values, const Shape& shape, Dtype dtype);
 Tensor from_index_vector(const std::vector<std::int64_t>& values, const Shape& shape, Dtype dtype);
-/// The rule for every in-place write that bypasses the tape (fill_, copy_, collectives, …): a
-/// leaf that requires grad only under NoGradGuard, a tensor produced by a recorded op never while
-/// grad mode is on. Throws std::invalid_argument naming `op`.
-void check_writable(const char* op, const Tensor& t);
 }  // namespace detail
 template <typename T, typename = std::enable_if_t<std::is_same_v<T, float> || std::is_same_v<T, std::int64_t>>>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape,

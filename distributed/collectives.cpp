@@ -7,7 +7,8 @@
 #include <string>
 
 #include "autograd/creation.hpp"
-#include "autograd/kernel_utils.hpp"
+#include "autograd/detail/in_place.hpp"
+#include "autograd/detail/kernel_utils.hpp"
 #include "distributed/detail/mpi_context.hpp"
 #include "distributed/process_group.hpp"
 
