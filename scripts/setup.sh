@@ -10,6 +10,7 @@ packages=(
   libboost-test-dev
   nlohmann-json3-dev   # safetensors JSON header
   libcli11-dev         # char_rnn's command line
+  openmpi-bin libopenmpi-dev  # xg::distributed (data-parallel training over MPI) and its tests
   clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz/run.sh)
   valgrind             # scripts/memcheck.sh
   doxygen              # scripts/docs.sh (API reference)
