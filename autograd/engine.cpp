@@ -91,6 +91,7 @@ struct Slot {
 };
 
 struct GraphTask {
+  std::vector<std::function<void()>> callbacks;  // autograd::queue_callback: run when the pass ends
   std::vector<Slot> slots;
   std::vector<std::uint32_t> children;  // slot of each next[] edge, so running needs no lookups
   NodeIndex index;
@@ -165,15 +166,42 @@ std::shared_ptr<Node> gradient_node(const Tensor& t) {
 }
 
 void accumulate_into_leaf(Node& sink, const Tensor& g, bool create_graph) {
-  // Serialised per leaf: two passes sharing a parameter both add into its .grad.
-  std::lock_guard<std::mutex> lock(sink.mutex);
-  auto leaf = sink.leaf.lock();
-  if (!leaf) return;
-  Tensor current(leaf->grad);
-  // With create_graph the gradient keeps its graph (x.grad can be differentiated again).
-  if (!current.defined()) current = create_graph && g.requires_grad() ? g : own_copy(g);
-  else accumulate_grad(current, g, "AccumulateGrad");
-  leaf->grad = current.impl_ptr();
+  std::shared_ptr<TensorImpl> leaf;
+  std::vector<std::function<void(const Tensor&)>> hooks;
+  {
+    // Serialised per leaf: two passes sharing a parameter both add into its .grad.
+    std::lock_guard<std::mutex> lock(sink.mutex);
+    leaf = sink.leaf.lock();
+    if (!leaf) return;
+    Tensor current(leaf->grad);
+    // With create_graph the gradient keeps its graph (x.grad can be differentiated again).
+    if (!current.defined()) current = create_graph && g.requires_grad() ? g : own_copy(g);
+    else accumulate_grad(current, g, "AccumulateGrad");
+    leaf->grad = current.impl_ptr();
+    for (const auto& h : sink.post_accumulate_hooks) hooks.push_back(h.second);
+  }
+  // Outside the lock: a hook may read the leaf's .grad or start communication.
+  const Tensor leaf_tensor(leaf);
+  for (const auto& hook : hooks) hook(leaf_tensor);
+}
+
+// Tensor hooks on the gradient about to enter node `n` (registration order; a hook may replace it).
+Tensor run_pre_hooks(Node& n, Tensor g) {
+  std::vector<std::function<Tensor(const Tensor&)>> hooks;
+  {
+    std::lock_guard<std::mutex> lock(n.mutex);
+    for (const auto& h : n.pre_hooks) hooks.push_back(h.second);
+  }
+  for (const auto& hook : hooks) {
+    Tensor replaced = hook(g);
+    if (!replaced.defined()) continue;
+    if (replaced.shape() != g.shape() || replaced.dtype() != g.dtype())
+      throw std::invalid_argument(std::string("hook: a hook on the gradient of '") + n.name + "' returned " +
+                                  dtype_name(replaced.dtype()) + " " + shape_str(replaced.shape()) +
+                                  "; the gradient is " + dtype_name(g.dtype()) + " " + shape_str(g.shape()));
+    g = replaced;
+  }
+  return g;
 }
 
 // autograd::grad: marks the slots from which no wanted input can be reached. Edges always go
@@ -336,6 +364,7 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
     Node& n = *task.slots[s].node;
     Tensor g = std::move(task.slots[s].grad);
     task.slots[s].grad = Tensor();
+    if (g.defined() && !n.pre_hooks.empty()) g = run_pre_hooks(n, std::move(g));
     if (task.slots[s].capture >= 0) captured[task.slots[s].capture] = g;
     if (n.is_accumulator) {
       if (!capturing && g.defined()) accumulate_into_leaf(n, create_graph ? g : g.detach(), create_graph);
@@ -352,6 +381,11 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
       if (--task.slots[t].dependencies == 0) ready.emplace(next->sequence_nr, t);
     }
   }
+  // Callbacks may queue more callbacks; each runs once, in order.
+  for (std::size_t c = 0; c < task.callbacks.size(); ++c) {
+    std::function<void()> callback = std::move(task.callbacks[c]);
+    callback();
+  }
   for (std::size_t i = 0; i < inputs.size(); ++i)
     if (!captured[i].defined() && !allow_unused)
       throw std::runtime_error("grad: input " + std::to_string(i) +
@@ -361,6 +395,11 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
 }
 
 namespace autograd {
+
+void queue_callback(std::function<void()> callback) {
+  if (!current_task) throw std::logic_error("queue_callback: called outside a backward pass");
+  current_task->callbacks.push_back(std::move(callback));
+}
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, int retain_graph, bool create_graph,

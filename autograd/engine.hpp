@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -17,6 +18,11 @@ namespace autograd {
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs = {}, int retain_graph = -1,
                          bool create_graph = false, bool allow_unused = false);
+
+/// Runs `callback` on this thread once the backward pass that is running now has finished all
+/// its nodes (PyTorch's Engine::queue_callback). Throws outside a backward pass (e.g. not from a
+/// hook). Callbacks of a pass that throws are dropped.
+void queue_callback(std::function<void()> callback);
 
 /// torch::autograd::backward: accumulates d(Σ outputs·grad_outputs)/d(leaf) into every leaf's .grad.
 void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},

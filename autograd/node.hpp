@@ -56,6 +56,13 @@ struct Node {
   std::array<Saved, kMaxSaved> saved;  // inline: no allocation on the per-op path
   int saved_count = 0;
 
+  /// Tensor hooks (Tensor::register_hook): run in registration order on the gradient of this
+  /// node's output before the node uses it; a hook may return a replacement (same shape and
+  /// dtype) or an undefined tensor to keep it. Post-accumulate hooks (AccumulateGrad sinks only)
+  /// run after the leaf's .grad is updated. Handles are unique per process.
+  std::vector<std::pair<unsigned, std::function<Tensor(const Tensor&)>>> pre_hooks;
+  std::vector<std::pair<unsigned, std::function<void(const Tensor&)>>> post_accumulate_hooks;
+
   /// Held while a backward pass runs this node (and, on a sink, while it adds into the leaf's
   /// .grad): passes on several threads that share nodes or leaves take turns. Per-pass state
   /// (pending gradients, dependency counts) lives in the pass, never here.

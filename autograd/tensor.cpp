@@ -1,5 +1,7 @@
 #include "autograd/tensor.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <iomanip>
@@ -167,6 +169,50 @@ void Tensor::set_grad(const Tensor& g) {
                                 ") does not match tensor of shape " + shape_str(impl.shape) + " (" +
                                 dtype_name(impl.dtype) + ")");
   impl.grad = g.impl_ptr();
+}
+
+namespace {
+std::atomic<unsigned> next_hook_handle{1};
+
+// The node whose hooks see this tensor's gradient: its grad_fn, or a leaf's AccumulateGrad sink.
+Node& hook_node(const Tensor& t, const char* op) {
+  if (!t.defined()) throw std::invalid_argument(std::string(op) + ": the tensor is undefined");
+  if (!t.requires_grad())
+    throw std::invalid_argument(std::string(op) + ": cannot register a hook on a tensor that doesn't require gradient");
+  return t.grad_fn() ? *t.grad_fn() : *detail::grad_accumulator(t.impl(), t.impl_ptr());
+}
+}  // namespace
+
+unsigned Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
+  Node& n = hook_node(*this, "register_hook");
+  const unsigned handle = next_hook_handle.fetch_add(1);
+  std::lock_guard<std::mutex> lock(n.mutex);
+  n.pre_hooks.emplace_back(handle, std::move(hook));
+  return handle;
+}
+
+unsigned Tensor::register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook) const {
+  if (defined() && grad_fn())
+    throw std::invalid_argument("register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered "
+                                "on non-leaf tensors");
+  Node& n = hook_node(*this, "register_post_accumulate_grad_hook");
+  const unsigned handle = next_hook_handle.fetch_add(1);
+  std::lock_guard<std::mutex> lock(n.mutex);
+  n.post_accumulate_hooks.emplace_back(handle, std::move(hook));
+  return handle;
+}
+
+void Tensor::remove_hook(unsigned handle) const {
+  Node& n = hook_node(*this, "remove_hook");
+  std::lock_guard<std::mutex> lock(n.mutex);
+  auto drop = [handle](auto& hooks) {
+    const auto it = std::find_if(hooks.begin(), hooks.end(), [handle](const auto& h) { return h.first == handle; });
+    if (it == hooks.end()) return false;
+    hooks.erase(it);
+    return true;
+  };
+  if (!drop(n.pre_hooks) && !drop(n.post_accumulate_hooks))
+    throw std::invalid_argument("remove_hook: no hook with handle " + std::to_string(handle) + " on this tensor");
 }
 
 void Tensor::retain_grad() {

@@ -1,6 +1,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <vector>
@@ -141,6 +142,18 @@ class Tensor {
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
+  /// Registers `hook` to run on this tensor's gradient whenever backward computes it (libtorch's
+  /// Tensor::register_hook): it may return a replacement gradient of the same shape and dtype, or
+  /// an undefined Tensor to leave it unchanged. On a leaf the hook runs before accumulation into
+  /// .grad. Returns a handle for remove_hook. Throws for tensors that do not require grad.
+  /// Hooks must not be registered or removed while a backward pass runs over this tensor.
+  unsigned register_hook(std::function<Tensor(const Tensor&)> hook) const;
+  /// Registers `hook` to run after backward has accumulated into this leaf's .grad, once per
+  /// backward pass, with the leaf itself (PyTorch's register_post_accumulate_grad_hook; what
+  /// DistributedDataParallel starts its bucket all-reduces from). Leaves only.
+  unsigned register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook) const;
+  /// Removes a hook registered on this tensor by either function; unknown handles throw.
+  void remove_hook(unsigned handle) const;
   /// How many in-place writes its storage has seen (torch's Tensor._version()).
   std::uint32_t _version() const;
 
