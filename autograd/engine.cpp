@@ -113,23 +113,6 @@ class CurrentTask {
   GraphTask* previous_;
 };
 
-// Throws "<op>: <phase> produced NaN<where>" when t holds a NaN or Inf.
-void check_finite(const Tensor& t, const char* op, const char* phase, const std::string& where) {
-  if (!t.defined() || !is_floating(t.dtype())) return;
-  const std::int64_t n = t.numel();
-  bool nan = false, inf = false;
-  if (t.dtype() == kFloat32) {
-    const float* p = t.data<float>();
-    for (std::int64_t i = 0; i < n; ++i) nan |= std::isnan(p[i]), inf |= std::isinf(p[i]);
-  } else {
-    const double* p = t.data<double>();
-    for (std::int64_t i = 0; i < n; ++i) nan |= std::isnan(p[i]), inf |= std::isinf(p[i]);
-  }
-  if (nan || inf)
-    throw std::runtime_error(std::string(op) + ": " + phase + " produced " + (nan ? "NaN" : "Inf") + where +
-                             " (anomaly detection)");
-}
-
 Tensor own_copy(const Tensor& g) {
   // Steal the buffer when nobody else can see it, otherwise copy: a leaf's grad must not alias
   // a tensor the user (or another grad) still holds, because optimizers update grads in place.
@@ -264,7 +247,7 @@ std::vector<Tensor> call_node(Node& n, const Tensor& g, bool retain_graph, bool 
                              " gradients for " + std::to_string(n.next.size()) + " inputs");
     for (std::size_t i = 0; i < grads.size(); ++i) {
       if (!n.next[i] || !grads[i].defined()) continue;
-      if (anomaly) check_finite(grads[i], n.name, "backward", " in input " + std::to_string(i));
+      if (anomaly) detail::check_finite(grads[i], n.name, "backward", " in input " + std::to_string(i));
       if (grads[i].shape() != n.next[i]->output_shape)
         throw std::logic_error(std::string(n.name) + ": backward produced a gradient of shape " +
                                shape_str(grads[i].shape()) + " for input " + std::to_string(i) + " of shape " +
@@ -279,6 +262,22 @@ std::vector<Tensor> call_node(Node& n, const Tensor& g, bool retain_graph, bool 
 }
 
 }  // namespace
+
+void detail::check_finite(const Tensor& t, const char* op, const char* phase, const std::string& where) {
+  if (!t.defined() || !is_floating(t.dtype())) return;
+  const std::int64_t n = t.numel();
+  bool nan = false, inf = false;
+  if (t.dtype() == kFloat32) {
+    const float* p = t.data<float>();
+    for (std::int64_t i = 0; i < n; ++i) nan |= std::isnan(p[i]), inf |= std::isinf(p[i]);
+  } else {
+    const double* p = t.data<double>();
+    for (std::int64_t i = 0; i < n; ++i) nan |= std::isnan(p[i]), inf |= std::isinf(p[i]);
+  }
+  if (nan || inf)
+    throw std::runtime_error(std::string(op) + ": " + phase + " produced " + (nan ? "NaN" : "Inf") + where +
+                             " (anomaly detection)");
+}
 
 std::uint64_t detail::next_sequence_nr() { return sequence_counter.fetch_add(1, std::memory_order_relaxed); }
 

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -31,6 +32,11 @@ void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gra
 }  // namespace autograd
 
 namespace detail {
+
+/// Anomaly mode's check: throws std::runtime_error "<op>: <phase> produced NaN<where> (anomaly
+/// detection)" (or Inf) when the floating tensor t holds one. Used on forward outputs and on every
+/// gradient backward computes.
+void check_finite(const Tensor& t, const char* op, const char* phase, const std::string& where);
 
 /// Next recording number. Global and atomic, so a graph recorded across threads is still
 /// numbered consistently with its dependencies (a consumer is always numbered after its inputs).

@@ -74,23 +74,6 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-// Throws "<op>: <phase> produced NaN<where>" when t holds a NaN or Inf.
-static void check_forward_finite(const Tensor& t, const char* op, const char* phase, const std::string& where) {
-  if (!t.defined() || !is_floating(t.dtype())) return;
-  const std::int64_t n = t.numel();
-  bool nan = false, inf = false;
-  if (t.dtype() == kFloat32) {
-    const float* p = t.data<float>();
-    for (std::int64_t i = 0; i < n; ++i) nan |= std::isnan(p[i]), inf |= std::isinf(p[i]);
-  } else {
-    const double* p = t.data<double>();
-    for (std::int64_t i = 0; i < n; ++i) nan |= std::isnan(p[i]), inf |= std::isinf(p[i]);
-  }
-  if (nan || inf)
-    throw std::runtime_error(std::string(op) + ": " + phase + " produced " + (nan ? "NaN" : "Inf") + where +
-                             " (anomaly detection)");
-}
-
 // Tensors saved by save_for_backward for the record() call this thread is about to make.
 namespace {
 thread_local std::array<Node::Saved, Node::kMaxSaved> pending_saved;
@@ -126,7 +109,7 @@ static void record_inputs(Tensor& output, const char* name, const Tensor* first,
   node->backward = std::move(backward);
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
-  if (is_anomaly_enabled()) check_forward_finite(output, name, "forward", "");
+  if (is_anomaly_enabled()) detail::check_finite(output, name, "forward", "");
 }
 
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward) {
