@@ -83,3 +83,54 @@ BOOST_AUTO_TEST_CASE(saved_handles_are_detached_again_after_double_backward) {
   BOOST_TEST(again.to_vector() == g1.detach().to_vector(), boost::test_tools::per_element());
   BOOST_TEST(!again.requires_grad());
 }
+
+// ---- gradgradcheck --------------------------------------------------------------------------
+
+namespace {
+// Fails the test case with gradgradcheck's report (tolerances: GradcheckOptions' defaults,
+// eps 1e-6, atol 1e-5, rtol 1e-3, float64 central differences, unless given).
+void check_gradgrad(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs,
+                    const GradcheckOptions& options = {}) {
+  const GradcheckResult r = autograd::gradgradcheck(fn, inputs, {}, options);
+  BOOST_TEST(r.checked_elements > 0, "gradgradcheck checked no element");
+  BOOST_TEST(r.ok, r.message);
+}
+
+// y = x² whose backward 2·g·x reads x as a constant: first order right, second order wrong.
+Tensor square_with_constant_backward(const Tensor& x) {
+  Tensor out = mul(x.detach(), x.detach());
+  record(out, "bad_square", {x}, [c = x.detach()](const Tensor& g) { return std::vector<Tensor>{mul(mul(g, c), 2.0)}; });
+  detail::mark_double_differentiable(out);
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(gradgradcheck_value) {
+  check_gradgrad([](const std::vector<Tensor>& in) { return tanh(in[0]) * in[1]; },
+                 {xg::testing::leaf({2, 3}, 10), xg::testing::leaf({2, 3}, 11)});
+}
+
+BOOST_AUTO_TEST_CASE(gradgradcheck_with_given_grad_outputs) {
+  Tensor x = xg::testing::leaf({4}, 12);
+  Tensor w = xg::testing::leaf({4}, 13);
+  const GradcheckResult r =
+      autograd::gradgradcheck([](const std::vector<Tensor>& in) { return sigmoid(in[0]); }, {x}, {w});
+  BOOST_TEST(r.ok, r.message);
+  BOOST_TEST(r.checked_elements == 8);  // 4 input elements + 4 grad_output elements
+}
+
+BOOST_AUTO_TEST_CASE(gradgradcheck_detects_a_wrong_second_derivative) {
+  Tensor x = xg::testing::leaf({3}, 14);
+  BOOST_TEST(gradcheck([](const std::vector<Tensor>& in) { return square_with_constant_backward(in[0]); }, {x}).ok);
+  const GradcheckResult r =
+      autograd::gradgradcheck([](const std::vector<Tensor>& in) { return square_with_constant_backward(in[0]); }, {x});
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.message.find("gradgradcheck: Jacobian mismatch for input 0") != std::string::npos, r.message);
+}
+
+BOOST_AUTO_TEST_CASE(gradgradcheck_rejects_float32_grad_outputs) {
+  Tensor x = xg::testing::leaf({2}, 15);
+  xg::testing::check_throws<std::invalid_argument>(
+      [&] { autograd::gradgradcheck([](const std::vector<Tensor>& in) { return tanh(in[0]); }, {x}, {ones({2})}); },
+      {"gradgradcheck: grad_outputs[0] must be a float64 leaf"});
+}
