@@ -22,6 +22,12 @@ consumer=$root/tests/consumer
 rm -rf "$work"
 mkdir -p "$work"
 
+# xgrad::distributed, when xgrad was built with MPI: its test program under mpirun -np 2.
+run_distributed() {  # build dir
+  [[ -x "$1/allreduce" ]] || { echo "(no xgrad::distributed in this build: MPI not found)"; return 0; }
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun -np 2 --oversubscribe "$1/allreduce"
+}
+
 step() {  # prints each way's wall time
   local start=$SECONDS
   echo "--- consumer: $1"
@@ -34,6 +40,7 @@ way_subdirectory() {
     -DXGRAD_CONSUMER_MODE=subdirectory -DXGRAD_SOURCE_DIR="$root" >/dev/null
   cmake --build "$work/subdirectory" -j"$jobs" >/dev/null
   "$work/subdirectory/mlp"
+  run_distributed "$work/subdirectory"
 }
 
 way_install() {
@@ -56,6 +63,7 @@ way_install() {
   cmake -S "$consumer" -B "$work/package" "${cmake_args[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
   cmake --build "$work/package" -j"$jobs" >/dev/null
   "$work/package/mlp"
+  run_distributed "$work/package"
 }
 
 way_pkg_config() {
@@ -88,6 +96,7 @@ way_deb() {
   grep -q 'xgrad_DIR:PATH=/usr/lib' "$work/deb/CMakeCache.txt"
   cmake --build "$work/deb" -j"$jobs" >/dev/null
   "$work/deb/mlp"
+  run_distributed "$work/deb"
   remove_deb
   trap - EXIT
 }
