@@ -47,14 +47,16 @@ way_install() {
   cmake -S "$root" -B "$work/xgrad-shared" "${cmake_args[@]}" "${lib_only[@]}" -DBUILD_SHARED_LIBS=ON >/dev/null
   cmake --build "$work/xgrad-shared" -j"$jobs" >/dev/null
   cmake --install "$work/xgrad-shared" --prefix "$work/prefix" >/dev/null
-  # Nothing but namespace xg leaves the shared library (cmake/xgrad.map).
-  local foreign
-  foreign=$(nm -D --defined-only -C "$work/prefix/lib/libxgrad.so" | awk '{ $1 = ""; $2 = ""; print }' |
-            grep -vE '^ +((typeinfo|typeinfo name|vtable|VTT|guard variable) for |(non-)?virtual thunk to )?xg::' |
-            grep -vE '^ +XGRAD_[0-9.]+$' || true)
-  if [[ -n "$foreign" ]]; then
-    echo "libxgrad.so exports symbols outside namespace xg:"; echo "$foreign" | head -20; return 1
-  fi
+  # Nothing but namespace xg leaves the shared libraries (cmake/xgrad.map).
+  local foreign lib
+  for lib in "$work"/prefix/lib/libxgrad*.so; do
+    foreign=$(nm -D --defined-only -C "$lib" | awk '{ $1 = ""; $2 = ""; print }' |
+              grep -vE '^ +((typeinfo|typeinfo name|vtable|VTT|guard variable) for |(non-)?virtual thunk to |[a-z ]+\*+ )?xg::' |
+              grep -vE '^ +XGRAD_[0-9.]+$' || true)
+    if [[ -n "$foreign" ]]; then
+      echo "$(basename "$lib") exports symbols outside namespace xg:"; echo "$foreign" | head -20; return 1
+    fi
+  done
   # Every installed header, included through <xgrad/...> only: no internal header is needed.
   local all="$work/all_headers.cpp"
   (cd "$work/prefix/include" && find xgrad -name '*.hpp' | sort | sed 's|.*|#include <&>|') > "$all"
