@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   train->add_option("--init-weights", c.init_weights,
                     "start from these model weights: a safetensors file of weights or a char_rnn checkpoint");
   train->add_option("--dump-init", c.dump_init, "write the initial model weights here (safetensors)");
-  train->add_option("--threads", c.threads, "BLAS threads (default: all cores)")->check(kPositive);
+  train->add_option("--threads", c.threads, "threads (default: the CPUs this process may use)")->check(kPositive);
 
   std::string checkpoint, prime, data;
   std::int64_t length = 1000;
