@@ -285,6 +285,18 @@ class SavedAttachment {
   SavedAttachment attached(n, self);
   std::vector<Tensor> grads = n.backward(g);
   attached.unshare(grads);
+  // A gradient is linear in g, so a closure written in recorded ops returns gradients that are
+  // part of the graph whenever g is. One that is not was computed by raw kernels: refuse rather
+  // than return a second derivative with terms silently missing.
+  if (g.requires_grad())
+    for (std::size_t i = 0; i < grads.size() && i < n.next.size(); ++i)
+      if (n.next[i] && grads[i].defined() && !grads[i].requires_grad())
+        throw std::runtime_error(std::string(n.name) +
+                                 ": double backward (create_graph = true) is not supported by this op: its backward "
+                                 "returned a gradient for input " +
+                                 std::to_string(i) +
+                                 " computed outside the graph (write the closure with recorded xg ops on tensors "
+                                 "saved with detail::save_for_backward)");
   return grads;
 }
 
@@ -294,12 +306,6 @@ std::vector<Tensor> call_node(Node& n, const std::shared_ptr<Node>& self, const 
                               bool anomaly) {
   std::lock_guard<std::mutex> lock(n.mutex);  // one pass at a time through a shared node
   if (n.released) throw_released(n);
-  // A closure built from raw kernels or detached saved tensors would record an incomplete
-  // graph: refuse instead of returning a silently wrong second derivative.
-  if constexpr (create_graph) {
-    if (!n.double_differentiable)
-      throw std::runtime_error(std::string(n.name) + ": double backward is not supported yet (create_graph = true)");
-  }
   std::vector<Tensor> grads;
   if (g.defined()) {
     if (auto kept = n.retained.lock()) kept->grad = own_copy(g).impl_ptr();

@@ -69,7 +69,6 @@ Tensor inv(const Tensor& A) {
       const Tensor inverse_t = t(inverse);
       return std::vector<Tensor>{neg(matmul(matmul(inverse_t, g), inverse_t))};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -89,7 +88,6 @@ Tensor det(const Tensor& A) {
                                  " is singular; its gradient (the adjugate) is not implemented");
       return std::vector<Tensor>{t(inv(a)) * (g * d)};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -111,7 +109,6 @@ std::tuple<Tensor, Tensor> slogdet(const Tensor& A) {
                                  " is singular (log|det| = -inf has no gradient)");
       return std::vector<Tensor>{t(inv(a)) * g};
     });
-    detail::mark_double_differentiable(logabsdet);
   }
   return {sign, logabsdet};
 }
@@ -142,7 +139,6 @@ Tensor solve(const Tensor& A, const Tensor& B) {
                                          : neg(matmul(grad_b, t(x)));
       return std::vector<Tensor>{grad_a, grad_b};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -193,7 +189,6 @@ Tensor cholesky(const Tensor& A, bool upper) {
       });
       return std::vector<Tensor>{grad_a};
     });
-    detail::mark_double_differentiable(L);
   }
   return upper ? t(L) : L;
 }

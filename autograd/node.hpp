@@ -40,9 +40,6 @@ struct Node {
   std::weak_ptr<TensorImpl> retained;  // set by retain_grad() on a non-leaf output
 
   bool is_accumulator = false;        // true for a leaf's AccumulateGrad sink
-  /// Its closure is built from recorded ops on the incoming gradient only, so running it with
-  /// create_graph records a complete graph. Others throw under create_graph.
-  bool double_differentiable = false;
 
   /// A tensor the backward closure reads, with the version of its storage when the op was
   /// recorded (PyTorch's SavedVariable): before running the closure the engine throws if an
@@ -84,17 +81,16 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);
 
 /// Attaches a backward node to `output`. The closure must capture only what backward needs,
-/// as detached tensors (capturing a graph-attached tensor would keep its graph alive).
+/// as detached tensors (capturing a graph-attached tensor would keep its graph alive): tensors
+/// it reads through detail::save_for_backward. Written in recorded xg ops (at least when
+/// is_grad_enabled(), i.e. under create_graph), it supports double backward: the saved tensors
+/// are re-attached to the graph while it runs. A closure that computes with raw kernels throws
+/// under create_graph once the incoming gradient is itself part of a graph.
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward);
 /// The same for a braced list of inputs, `record(out, "add", {a, b}, ...)`, without building a vector.
 void record(Tensor& output, const char* name, std::initializer_list<Tensor> inputs, Node::BackwardFn backward);
 
 namespace detail {
-/// Marks the node that produced `output` as correct under create_graph (see Node).
-inline void mark_double_differentiable(const Tensor& output) {
-  if (output.grad_fn()) output.grad_fn()->double_differentiable = true;
-}
-
 /// How an op's closure captures a tensor it reads in backward (PyTorch's SavedVariable):
 /// `record(out, "tanh", {x}, [y = detail::save_for_backward(out)](...) {...})`. Returns a
 /// detached handle and notes it, with its storage's current version, for the node that the

@@ -169,7 +169,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
              if (is_grad_enabled()) return product_backward_recorded(g, a, sa, ga, b, sb, gb);  // create_graph
              return product_backward("matmul", d, g, a, sa, ga, b, sb, gb);
            });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -243,7 +242,6 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
              });
              return grads;
            });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -294,7 +292,6 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
                                                         : product_backward("addmm", d, g, a, sa, ga, b, sb, gb);
              return std::vector<Tensor>{gbias ? detail::reduce_to_shape(g, sbias) : Tensor(), ab[0], ab[1]};
            });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

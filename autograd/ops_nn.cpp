@@ -102,7 +102,6 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
       });
       return one(dx);
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -138,7 +137,6 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
       });
       return one(dx);
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -165,7 +163,6 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
       if (is_grad_enabled()) return one(mul(g, mask));  // create_graph: recorded (the mask is a constant)
       return one(detail::zip_floating("dropout", g, mask, [](auto a, auto m) { return a * m; }));
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -250,7 +247,6 @@ Tensor embedding(const Tensor& indices, const Tensor& weight, std::int64_t paddi
       }
       return one(embedding_scatter(g, indices, sw, padding_idx));
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

@@ -230,7 +230,6 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
              });
              return one(dx);
            });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -280,7 +279,6 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOpti
              });
              return one(dx);
            });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -328,7 +326,6 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
              if (gt) dt = detail::map_floating("mse_loss", di, [](auto v) { return -v; });
              return std::vector<Tensor>{gi ? di : Tensor(), dt};
            });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

@@ -73,7 +73,6 @@ RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight) {
     });
     return std::vector<Tensor>{dw};
   });
-  detail::mark_double_differentiable(hub_);
   *key = hub_.grad_fn().get();
 }
 
@@ -124,7 +123,6 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
            }
            return grads;
          });
-  detail::mark_double_differentiable(out);
   return out;
 }
 

@@ -170,7 +170,6 @@ Tensor sum_impl(const char* op, const Tensor& x, const std::vector<std::int64_t>
       }
       return std::vector<Tensor>{broadcast_back(g, in_shape, p, scale)};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -290,7 +289,6 @@ std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
       });
       return std::vector<Tensor>{gx};
     });
-    detail::mark_double_differentiable(values);
   }
   return {values, indices};
 }
@@ -344,7 +342,6 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
       });
       return std::vector<Tensor>{gx};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

@@ -28,7 +28,6 @@ Tensor make_view(const char* op, const Tensor& x, const Shape& shape) {
       if (is_grad_enabled()) return std::vector<Tensor>{reshape(g, in_shape)};  // create_graph: recorded
       return std::vector<Tensor>{detail::alias_with_shape(g, in_shape)};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -147,7 +146,6 @@ Tensor permute_recorded(const char* op, const Tensor& x, const std::vector<std::
       if (is_grad_enabled()) return std::vector<Tensor>{permute(g, inv)};  // create_graph: recorded
       return std::vector<Tensor>{permute_copy(g, inv)};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -218,7 +216,6 @@ Tensor expand(const Tensor& x, const Shape& shape) {
     record(result, "expand", {x}, [in_shape = in](const Tensor& g) {
       return std::vector<Tensor>{detail::reduce_to_shape(g, in_shape)};
     });
-    detail::mark_double_differentiable(result);
   }
   return result;
 }

@@ -54,7 +54,6 @@ Tensor take_slices(const char* op, const Tensor& x, const SliceSpec& s, const Sh
       detail::move_slices(gx, g, s, /*gather=*/false);
       return std::vector<Tensor>{gx};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -141,7 +140,6 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
   // runs the hub only after every piece that was reached, and it passes the buffer on to x.
   Tensor hub = detail::alias_with_shape(x, x.shape());
   record(hub, "unbind", {x}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
-  detail::mark_double_differentiable(hub);
   const Node* key = hub.grad_fn().get();
   for (std::int64_t t = 0; t < s.n; ++t) {
     s.start = t;
@@ -156,7 +154,6 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
       detail::move_slices(buffer, g, s, /*gather=*/false);
       return std::vector<Tensor>{first ? buffer : Tensor()};
     });
-    detail::mark_double_differentiable(pieces[t]);
   }
   return pieces;
 }
@@ -261,7 +258,6 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
       return grads;
     };
     record(out, "cat", tensors, std::move(backward));
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -310,7 +306,6 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
       }
       return grads;
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -375,7 +370,6 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
       }
       return std::vector<Tensor>{index_scatter_add(g, s, m, in_shape, index)};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

@@ -243,7 +243,6 @@ Tensor Tensor::clone() const {
   std::memcpy(out.raw_data(), raw_data(), static_cast<std::size_t>(numel()) * element_size(dtype()));
   if (needs_grad({this})) {
     record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
-    detail::mark_double_differentiable(out);  // identity: linear in g
   }
   return out;
 }
@@ -273,7 +272,6 @@ Tensor Tensor::to(Dtype target) const {
   }
   if (needs_grad({this})) {
     record(out, "to", {*this}, [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
-    detail::mark_double_differentiable(out);  // to() records under create_graph
   }
   return out;
 }

@@ -90,7 +90,6 @@ Tensor gru_step(const Tensor& x_rz, const Tensor& x_n, const Tensor& hh, const T
       });
       return grads;
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

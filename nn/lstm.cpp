@@ -91,7 +91,6 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c, Tensor& act) {
       });
       return grads;
     });
-    detail::mark_double_differentiable(c_next);
   }
   return c_next;
 }
@@ -132,7 +131,6 @@ Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next, const Tensor& act)
       });
       return grads;
     });
-    detail::mark_double_differentiable(h);
   }
   return h;
 }

@@ -15,7 +15,6 @@ Tensor apply_linear(const Tensor& x, const std::shared_ptr<const LinearMap>& map
   if (needs_grad({&x})) {
     record(out, adjoint ? map->adjoint_name : map->name, {x},
            [map, adjoint](const Tensor& g) { return std::vector<Tensor>{apply_linear(g, map, !adjoint)}; });
-    mark_double_differentiable(out);
   }
   return out;
 }
