@@ -131,12 +131,10 @@ Tensor add(const Tensor& a, const Tensor& b) {
     // small buffer (no allocation) on the per-step hot path.
     if (a.shape() == b.shape()) {
       record(out, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
-      detail::mark_double_differentiable(out);
     } else {
       record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
         return std::vector<Tensor>{detail::reduce_to_shape(g, sa), detail::reduce_to_shape(g, sb)};
       });
-      detail::mark_double_differentiable(out);
     }
   }
   return out;
@@ -148,7 +146,6 @@ Tensor sub(const Tensor& a, const Tensor& b) {
     record(out, "sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
       return std::vector<Tensor>{detail::reduce_to_shape(g, sa), detail::reduce_to_shape(neg(g), sb)};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -161,7 +158,6 @@ Tensor mul(const Tensor& a, const Tensor& b) {
       return std::vector<Tensor>{ga ? detail::reduce_to_shape(mul(g, b), a.shape()) : Tensor(),
                                  gb ? detail::reduce_to_shape(mul(g, a), b.shape()) : Tensor()};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -176,7 +172,6 @@ Tensor div(const Tensor& a, const Tensor& b) {
       return std::vector<Tensor>{ga ? detail::reduce_to_shape(g_over_b, sa) : Tensor(),
                                  gb ? detail::reduce_to_shape(neg(mul(g_over_b, out_)), b.shape()) : Tensor()};
     });
-    detail::mark_double_differentiable(out);  // out_ is re-attached to this node under create_graph
   }
   return out;
 }
@@ -192,7 +187,6 @@ static Tensor extremum(const char* op, const Tensor& a, const Tensor& b, Pick pi
       Tensor gb = sub(g, ga);
       return std::vector<Tensor>{detail::reduce_to_shape(ga, a.shape()), detail::reduce_to_shape(gb, b.shape())};
     });
-    detail::mark_double_differentiable(out);  // wa is a constant mask (zero second derivative)
   }
   return out;
 }
@@ -215,7 +209,6 @@ Tensor add(const Tensor& a, double s) {
   Tensor out = detail::map_floating("add", a, [s](auto x) { return x + static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
     record(out, "add", {a}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -226,7 +219,6 @@ Tensor rsub(double s, const Tensor& b) {
   Tensor out = detail::map_floating("rsub", b, [s](auto x) { return static_cast<decltype(x)>(s) - x; });
   if (needs_grad({&b})) {
     record(out, "rsub", {b}, [](const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -235,7 +227,6 @@ Tensor mul(const Tensor& a, double s) {
   Tensor out = detail::map_floating("mul", a, [s](auto x) { return x * static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
     record(out, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -244,7 +235,6 @@ Tensor div(const Tensor& a, double s) {
   Tensor out = detail::map_floating("div", a, [s](auto x) { return x / static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
     record(out, "div", {a}, [s](const Tensor& g) { return std::vector<Tensor>{div(g, s)}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -256,7 +246,6 @@ Tensor rdiv(double s, const Tensor& b) {
       // d(s/b)/db = −s/b² = −out/b
       return std::vector<Tensor>{neg(div(mul(g, out_), b))};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

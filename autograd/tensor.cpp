@@ -241,7 +241,9 @@ Tensor Tensor::detach() const {
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype());
   std::memcpy(out.raw_data(), raw_data(), static_cast<std::size_t>(numel()) * element_size(dtype()));
-  if (needs_grad({this})) record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  if (needs_grad({this})) {
+    record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  }
   return out;
 }
 
@@ -268,8 +270,9 @@ Tensor Tensor::to(Dtype target) const {
     case kFloat64: convert_from(out.data<double>()); break;
     case kInt64: convert_from(out.data<std::int64_t>()); break;
   }
-  if (needs_grad({this}))
+  if (needs_grad({this})) {
     record(out, "to", {*this}, [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
+  }
   return out;
 }
 
