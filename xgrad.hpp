@@ -7,6 +7,7 @@
 #include "autograd/generator.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
+#include "autograd/indexing.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/linalg.hpp"
 #include "autograd/node.hpp"

@@ -111,6 +111,10 @@ Tensor linspace(double start, double end, std::int64_t steps, Dtype dtype) {
   // both ends are exact and the values are symmetric.
   const double step = steps == 1 ? 0.0 : (end - start) / static_cast<double>(steps - 1);
   const std::int64_t halfway = steps / 2;
+  if (steps == 1) {  // just start, as in PyTorch
+    fill_with(t, [=](std::int64_t) { return start; });
+    return t;
+  }
   fill_with(t, [=](std::int64_t i) {
     return i < halfway ? start + step * static_cast<double>(i) : end - step * static_cast<double>(steps - i - 1);
   });

@@ -110,7 +110,9 @@ double Tensor::item() const {
 }
 
 void detail::throw_item_out_of_range(double value, const char* type_name) {
-  throw std::invalid_argument("item: value " + format_number(value) + " cannot be converted to " + type_name +
+  std::ostringstream text;
+  text << std::setprecision(17) << value;
+  throw std::invalid_argument("item: value " + text.str() + " cannot be converted to " + type_name +
                               " without overflow");
 }
 
