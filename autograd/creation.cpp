@@ -14,12 +14,11 @@
 #include "autograd/type_promotion.hpp"
 
 namespace xg {
-namespace {
 
 // A fill value must be representable in the dtype, as in PyTorch ("value cannot be converted to
 // type int64_t without overflow"): int64 takes finite values in [−2⁶³, 2⁶³), float32 any value
 // whose magnitude is at most FLT_MAX (±inf and NaN are kept as they are).
-void check_fill_value(const char* op, double value, Dtype dtype) {
+void detail::check_fill_value(const char* op, double value, Dtype dtype) {
   bool fits = true;
   if (dtype == kInt64) fits = value >= -9223372036854775808.0 && value < 9223372036854775808.0;
   else if (dtype == kFloat32) fits = !std::isfinite(value) || std::abs(value) <= FLT_MAX;
@@ -27,6 +26,9 @@ void check_fill_value(const char* op, double value, Dtype dtype) {
     throw std::invalid_argument(std::string(op) + ": value " + format_number(value) + " cannot be converted to " +
                                 dtype_name(dtype) + " without overflow");
 }
+
+namespace {
+using detail::check_fill_value;
 
 // U[low, high) bounds: finite, low ≤ high (PyTorch: "uniform_ expects to return a [from, to)
 // range, but found from=1 > to=0").

@@ -141,6 +141,7 @@ const Tensor& Tensor::zero_() const {
 }
 const Tensor& Tensor::fill_(double value) const {
   const bool rec = detail::begin_in_place("fill_", *this, {});
+  detail::check_fill_value("fill_", value, dtype());
   detail::commit_in_place("fill_", *this, full(shape(), value, dtype()), rec);
   return *this;
 }
