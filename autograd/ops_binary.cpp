@@ -6,6 +6,7 @@
 #include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/node.hpp"
+#include "autograd/ops_promoted.hpp"
 #include "autograd/ops_unary.hpp"
 
 namespace xg {
@@ -125,6 +126,7 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
 // ---- tensor ⊕ tensor -------------------------------------------------------------------
 
 Tensor add(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Add, a, b);  // type promotion
   Tensor out = broadcast_binary("add", a, b, [](auto x, auto y) { return x + y; });
   if (needs_grad({&a, &b})) {
     // The common unbroadcast case captures nothing: keeps the closure inside std::function's
@@ -141,6 +143,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Sub, a, b);  // type promotion
   Tensor out = broadcast_binary("sub", a, b, [](auto x, auto y) { return x - y; });
   if (needs_grad({&a, &b})) {
     record(out, "sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
@@ -151,6 +154,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Mul, a, b);  // type promotion
   Tensor out = broadcast_binary("mul", a, b, [](auto x, auto y) { return x * y; });
   if (needs_grad({&a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -163,6 +167,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Div, a, b);  // type promotion
   Tensor out = broadcast_binary("div", a, b, [](auto x, auto y) { return x / y; });
   if (needs_grad({&a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -192,12 +197,14 @@ static Tensor extremum(const char* op, const Tensor& a, const Tensor& b, Pick pi
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Maximum, a, b);  // type promotion
   return extremum(
       "maximum", a, b, [](auto x, auto y) { return x > y || x != x ? x : y; },
       [](auto x, auto y) { return decltype(x)(x > y ? 1.0 : (x == y ? 0.5 : 0.0)); });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Minimum, a, b);  // type promotion
   return extremum(
       "minimum", a, b, [](auto x, auto y) { return x < y || x != x ? x : y; },
       [](auto x, auto y) { return decltype(x)(x < y ? 1.0 : (x == y ? 0.5 : 0.0)); });
@@ -206,6 +213,7 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 // ---- tensor ⊕ scalar -------------------------------------------------------------------
 
 Tensor add(const Tensor& a, double s) {
+  if (a.defined() && !is_floating(a.dtype())) return add(a.to(kFloat32), s);  // type promotion: int64 ⊕ double → float32
   Tensor out = detail::map_floating("add", a, [s](auto x) { return x + static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
     record(out, "add", {a}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
@@ -216,6 +224,7 @@ Tensor add(const Tensor& a, double s) {
 Tensor sub(const Tensor& a, double s) { return add(a, -s); }
 
 Tensor rsub(double s, const Tensor& b) {
+  if (b.defined() && !is_floating(b.dtype())) return rsub(s, b.to(kFloat32));  // type promotion: double ⊕ int64 → float32
   Tensor out = detail::map_floating("rsub", b, [s](auto x) { return static_cast<decltype(x)>(s) - x; });
   if (needs_grad({&b})) {
     record(out, "rsub", {b}, [](const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
@@ -224,6 +233,7 @@ Tensor rsub(double s, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, double s) {
+  if (a.defined() && !is_floating(a.dtype())) return mul(a.to(kFloat32), s);  // type promotion: int64 ⊕ double → float32
   Tensor out = detail::map_floating("mul", a, [s](auto x) { return x * static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
     record(out, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
@@ -232,6 +242,7 @@ Tensor mul(const Tensor& a, double s) {
 }
 
 Tensor div(const Tensor& a, double s) {
+  if (a.defined() && !is_floating(a.dtype())) return div(a.to(kFloat32), s);  // type promotion: int64 ⊕ double → float32
   Tensor out = detail::map_floating("div", a, [s](auto x) { return x / static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
     record(out, "div", {a}, [s](const Tensor& g) { return std::vector<Tensor>{div(g, s)}; });
@@ -240,6 +251,7 @@ Tensor div(const Tensor& a, double s) {
 }
 
 Tensor rdiv(double s, const Tensor& b) {
+  if (b.defined() && !is_floating(b.dtype())) return rdiv(s, b.to(kFloat32));  // type promotion: double ⊕ int64 → float32
   Tensor out = detail::map_floating("rdiv", b, [s](auto x) { return static_cast<decltype(x)>(s) / x; });
   if (needs_grad({&b})) {
     record(out, "rdiv", {b}, [out_ = detail::save_for_backward(out), b = detail::save_for_backward(b)](const Tensor& g) {

@@ -283,6 +283,7 @@ Tensor one_hot(const Tensor& indices, std::int64_t num_classes, Dtype dtype) {
       case kFloat32: out.data<float>()[at] = 1.0f; break;
       case kFloat64: out.data<double>()[at] = 1.0; break;
       case kInt64: out.data<std::int64_t>()[at] = 1; break;
+      case kBool: out.data<bool>()[at] = true; break;
     }
   }
   return out;
