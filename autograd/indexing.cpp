@@ -207,7 +207,6 @@ Tensor put_add(const Tensor& g, const Tensor& p, const Shape& shape) {
   });
   if (needs_grad({&g})) {
     record(out, "take_backward", {g}, [p](const Tensor& gg) { return std::vector<Tensor>{take(gg, p)}; });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -227,7 +226,6 @@ Tensor take(const Tensor& x, const Tensor& index) {
   });
   if (needs_grad({&x})) {
     record(out, "take", {x}, [p, shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{put_add(g, p, shape)}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -265,7 +263,6 @@ const Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const 
     record(out, op, {*this, v}, [written, p](const Tensor& g) {
       return std::vector<Tensor>{xg::masked_fill(g, written, 0.0), take(g, p)};
     });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   detail::commit_in_place(op, *this, out, rec);
   return *this;

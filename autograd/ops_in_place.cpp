@@ -55,7 +55,6 @@ void commit_in_place(const char* op, const Tensor& self, const Tensor& result_in
     // constant): self's old history gets a zero gradient, and self still requires grad.
     result = result.clone().detach();
     record(result, op, {self}, [](const Tensor&) { return std::vector<Tensor>{Tensor()}; });
-    mark_double_differentiable(result);
   }
   if (result.raw_data() != self.raw_data())
     std::memcpy(self.raw_data(), result.raw_data(), static_cast<std::size_t>(self.numel()) * element_size(self.dtype()));

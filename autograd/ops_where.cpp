@@ -7,6 +7,7 @@
 #include <xtensor/xvectorize.hpp>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/xt_view.hpp"
 #include "autograd/node.hpp"
@@ -47,12 +48,11 @@ Tensor where_impl(const char* op, const Tensor& condition, const Tensor& a_in, c
   const Shape out_shape = broadcast_shapes(op, broadcast_shapes(op, condition.shape(), a.shape()), b.shape());
   Tensor out = select_kernel(condition, a, b, out_shape);
   if (needs_grad({&a, &b})) {
-    const bool same = a.shape() == out_shape && b.shape() == out_shape;
     record(out, op, {a, b}, [c = detail::save_for_backward(condition), sa = a.shape(), sb = b.shape()](const Tensor& g) {
       const Tensor zero = zeros({}, g.dtype());
-      return std::vector<Tensor>{sum_to_shape(where(c, g, zero), sa), sum_to_shape(where(c, zero, g), sb)};
+      return std::vector<Tensor>{detail::reduce_to_shape(where(c, g, zero), sa),
+                                 detail::reduce_to_shape(where(c, zero, g), sb)};
     });
-    if (same) detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -76,7 +76,6 @@ Tensor masked_scatter_into_zeros(const Tensor& values, const Tensor& mask) {
   if (needs_grad({&values})) {
     record(out, "masked_select_backward", {values},
            [m = detail::save_for_backward(mask)](const Tensor& g) { return std::vector<Tensor>{masked_select(g, m)}; });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -144,7 +143,6 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   });
   if (needs_grad({&xb})) {
     record(out, op, {xb}, [mb = detail::save_for_backward(mb)](const Tensor& g) { return std::vector<Tensor>{masked_scatter_into_zeros(g, mb)}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
