@@ -9,7 +9,7 @@
 # Prints a markdown table (chars/s min/median/max from the median step time of each run).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="$ROOT/build-bench"
+BUILD="${XGRAD_BENCH_BUILD:-$ROOT/build-bench}"  # another Release build with --no-build
 REPEATS=3; STEPS=12; BUILD_FIRST=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
