@@ -167,6 +167,7 @@ inline Report run_case(const Case& c, Dtype dtype, const Builder& build, double 
   if (perturbation != 0.0) {
     Tensor p = b.module->parameters().at(0);
     const std::vector<std::int64_t> first(static_cast<std::size_t>(p.dim()), 0);
+    NoGradGuard no_grad;  // a parameter is a leaf that requires grad: written as optimizers do
     p.set(first, p.at(first) * (1 + perturbation));
   }
 

@@ -101,9 +101,14 @@ BOOST_AUTO_TEST_CASE(binary_rejects_incompatible_shapes) {
   check_throws([&] { maximum(a, zeros({2})); }, {"maximum", "[3, 4]", "[2]"});
 }
 
-BOOST_AUTO_TEST_CASE(binary_rejects_mixed_and_integer_dtypes) {
-  check_throws([] { add(zeros({2}), zeros({2}, kFloat64)); }, {"add", "float32", "float64"});
-  check_throws([] { div(zeros({2}, kInt64), zeros({2}, kInt64)); }, {"div", "int64"});
+BOOST_AUTO_TEST_CASE(binary_promotes_mixed_dtypes_and_rejects_undefined) {
+  // torch::result_type: float32 ⊕ float64 → float64; int64 / int64 is true division in float32.
+  const Tensor mixed = add(from_vector({1.5, 2.0}, {2}), from_vector({0.25, 1.0}, {2}, kFloat64));
+  BOOST_TEST(dtype_name(mixed.dtype()) == std::string("float64"));
+  BOOST_TEST(mixed.to_vector() == std::vector<double>({1.75, 3.0}), boost::test_tools::per_element());
+  const Tensor quotient = div(from_vector({7, 1}, {2}, kInt64), from_vector({2, 4}, {2}, kInt64));
+  BOOST_TEST(dtype_name(quotient.dtype()) == std::string("float32"));
+  BOOST_TEST(quotient.to_vector() == std::vector<double>({3.5, 0.25}), boost::test_tools::per_element());
   check_throws([] { add(Tensor(), zeros({2})); }, {"add", "undefined"});
 }
 
@@ -188,15 +193,20 @@ BOOST_AUTO_TEST_CASE(unary_rejects_integer_and_undefined) {
 }
 
 BOOST_AUTO_TEST_CASE(scalar_and_unary_ops_reject_integer_and_undefined) {
-  // The rest of the unary family and the scalar-first forms (1 − x, 1 / x): each names itself
-  // for an int64 input and for an undefined one, rather than failing inside a kernel.
+  // The rest of the unary family: each names itself for an int64 input and for an undefined one,
+  // rather than failing inside a kernel. The scalar-first forms (1 − x, 1 / x) promote an int64
+  // tensor to float32 as torch::result_type does (a float scalar with an integer tensor).
+  BOOST_TEST((1.0 - from_vector({1, 4}, {2}, kInt64)).to_vector() == std::vector<double>({0.0, -3.0}),
+             boost::test_tools::per_element());
+  BOOST_TEST((1.0 / from_vector({2, 4}, {2}, kInt64)).to_vector() == std::vector<double>({0.5, 0.25}),
+             boost::test_tools::per_element());
+  check_throws([] { 1.0 - Tensor(); }, {"rsub:", "undefined"});
+  check_throws([] { 1.0 / Tensor(); }, {"rdiv:", "undefined"});
   struct Case {
     std::string op;
     std::function<Tensor(const Tensor&)> apply;
   };
   const std::vector<Case> cases = {
-      {"rsub", [](const Tensor& x) { return 1.0 - x; }},
-      {"rdiv", [](const Tensor& x) { return 1.0 / x; }},
       {"pow", [](const Tensor& x) { return pow(x, 2.0); }},
       {"sqrt", [](const Tensor& x) { return sqrt(x); }},
       {"log", [](const Tensor& x) { return log(x); }},
