@@ -72,4 +72,7 @@ inline void check_close(const Tensor& actual, const Tensor& expected, double rto
                "element " << i << ": " << a[i] << " vs expected " << b[i]);
 }
 
+/// A tensor's elements as doubles, row-major (for comparisons in BOOST_TEST).
+inline std::vector<double> values(const Tensor& t) { return t.to_vector(); }
+
 }  // namespace xg::testing

@@ -9,8 +9,9 @@ using xg::testing::check_gradient;
 using xg::testing::check_throws;
 using xg::testing::leaf;
 
+using xg::testing::values;
+
 namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector(); }
 Tensor grid() { return arange(0, 24, 1, kFloat64).reshape({2, 3, 4}); }  // value = flat position
 }  // namespace
 

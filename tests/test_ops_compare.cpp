@@ -13,8 +13,9 @@ using xg::testing::check_gradient;
 using xg::testing::check_throws;
 using xg::testing::leaf;
 
+using xg::testing::values;
+
 namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector(); }
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const double kInf = std::numeric_limits<double>::infinity();
 }  // namespace

@@ -9,9 +9,7 @@ using xg::testing::check_gradient;
 using xg::testing::check_throws;
 using xg::testing::leaf;
 
-namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector(); }
-}  // namespace
+using xg::testing::values;
 
 BOOST_AUTO_TEST_CASE(in_place_ops_value) {
   Tensor t = from_vector({1, 2, 3}, {3});

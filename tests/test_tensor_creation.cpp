@@ -10,9 +10,7 @@
 using namespace xg;
 using xg::testing::check_throws;
 
-namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector(); }
-}  // namespace
+using xg::testing::values;
 
 BOOST_AUTO_TEST_CASE(tensor_value) {
   Tensor a = tensor({{0, 0}, {0, 1}, {1, 0}});

@@ -9,9 +9,7 @@ using xg::testing::check_gradient;
 using xg::testing::check_throws;
 using xg::testing::leaf;
 
-namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector(); }
-}  // namespace
+using xg::testing::values;
 
 BOOST_AUTO_TEST_CASE(result_type_value) {
   const Tensor f32 = ones({2}), f64 = ones({2}, kFloat64), i64 = ones({2}, kInt64), b = ones({2}, kBool);
