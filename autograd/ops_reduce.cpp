@@ -225,7 +225,9 @@ std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
   auto [values, indices] = max_kernel("max", x, dim, keepdim);
   if (needs_grad({&x})) {
     const DimSplit s = split_at("max", x.shape(), dim, keepdim);
-    record(values, "max", {x}, [s, in_shape = x.shape(), idx = indices](const Tensor& g) {
+    // One node for values and indices (int64, so not differentiable: they get no grad_fn).
+    record_multi({values, indices}, "max", {x}, [s, in_shape = x.shape(), idx = indices](const std::vector<Tensor>& grads) {
+      const Tensor& g = grads[0];
       // Only the first maximal element receives the gradient.
       Tensor gx = zeros(in_shape, g.dtype());
       dispatch_floating("max_backward", g.dtype(), [&](auto tag) {

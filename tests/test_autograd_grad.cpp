@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(grad_rejects_unused_input_unless_allow_unused) {
   Tensor y = sum(x * x);
   check_throws<std::runtime_error>([&] { autograd::grad({y}, {x, unused}, {}, 1); },
                                    {"grad: input 1", "allow_unused"});
-  std::vector<Tensor> g = autograd::grad({y}, {x, unused}, {}, -1, false, /*allow_unused=*/true);
+  std::vector<Tensor> g = autograd::grad({y}, {x, unused}, {}, std::nullopt, false, /*allow_unused=*/true);
   BOOST_TEST(g[0].defined());
   BOOST_TEST(!g[1].defined());
 }
@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(grad_rejects_input_that_does_not_require_grad) {
 BOOST_AUTO_TEST_CASE(create_graph_rejects_ops_without_double_backward) {
   // Never a silently wrong or zero second derivative: the op is named instead.
   Tensor x = xg::testing::leaf({1}, 7);
-  check_throws<std::runtime_error>([&] { autograd::grad({tanh(x)}, {x}, {}, -1, /*create_graph=*/true); },
+  check_throws<std::runtime_error>([&] { autograd::grad({tanh(x)}, {x}, {}, std::nullopt, /*create_graph=*/true); },
                                    {"tanh: double backward is not supported yet"});
   Tensor y = tanh(x);
   check_throws<std::runtime_error>([&] { y.backward(Tensor(), false, /*create_graph=*/true); },
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(create_graph_through_linear_ops_records_the_gradient) {
   // y = -(3·x·c + 1) with c requiring grad: dy/dx = -3c is recorded, so d(Σ dy/dx)/dc = -3.
   Tensor x = xg::testing::leaf({1}, 8), c = xg::testing::leaf({1}, 9);
   Tensor y = neg(add(mul(x, 3.0), 1.0));
-  std::vector<Tensor> g = autograd::grad({y}, {x}, {c}, -1, /*create_graph=*/true);
+  std::vector<Tensor> g = autograd::grad({y}, {x}, {c}, std::nullopt, /*create_graph=*/true);
   BOOST_TEST(g[0].requires_grad());
   std::vector<Tensor> gg = autograd::grad({g[0]}, {c}, {ones({1}, kFloat64)});
   BOOST_TEST(gg[0].item() == -3.0);
