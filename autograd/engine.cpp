@@ -314,7 +314,7 @@ std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool creat
     check_saved_versions(n);
     std::unique_lock<std::mutex> serialized(n.mutex, std::defer_lock);
     if (n.serialize_backward) serialized.lock();
-    if (outputs == 1) {
+    if (n.outputs.empty()) {
       const Tensor g = std::move(slot.grad);  // sole owner: closures may reuse its buffer
       grads = n.backward(g);
     } else {
@@ -325,7 +325,8 @@ std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool creat
         const Node::OutputInfo& info = n.outputs[k];
         if (!info.differentiable) continue;
         Tensor& g = slot.grad_of(k);
-        grad_outputs[k] = g.defined() ? std::move(g) : zeros(info.shape, info.dtype);
+        if (g.defined()) grad_outputs[k] = std::move(g);
+        else if (n.materialize_grads) grad_outputs[k] = zeros(info.shape, info.dtype);
       }
       grads = n.backward_multi(grad_outputs);
     }

@@ -145,6 +145,9 @@ struct Node {
   /// on a shared context): the engine runs it under `mutex`. Built-in closures are stateless
   /// (hubs keep per-pass state in detail::pass_scratch) and run without a lock.
   bool serialize_backward = false;
+  /// Multi-output nodes: backward gets zeros (true) or undefined tensors for outputs no gradient
+  /// reached (AutogradContext::set_materialize_grads).
+  bool materialize_grads = true;
 
   /// Anomaly mode (AnomalyGuard) only: a short trace of where the forward of this op ran, printed
   /// when its backward fails. Empty otherwise.
