@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <stdexcept>
 #include <string>
@@ -291,6 +292,72 @@ class NodeEntry {
   bool left_ = false;
 };
 
+// Under create_graph, a node's saved tensors re-attached to the graph while its closure runs
+// (PyTorch's SavedVariable::unpack): the op's own output to the node itself, an input to its
+// producer or, for a leaf, to the leaf's AccumulateGrad sink. What the closure records from them
+// then reaches the inputs, so the gradients it returns are differentiable in full. The handles
+// are detached again afterwards: the node never holds a strong reference to itself.
+class SavedAttachment {
+ public:
+  explicit SavedAttachment(Node& n) : n_(n) {
+    for (int i = 0; i < n.saved_count; ++i) {
+      const Node::Saved& s = n.saved[i];
+      TensorImpl* impl = s.tensor.impl();
+      if (!impl) continue;
+      std::shared_ptr<Node> producer;
+      std::uint32_t output_nr = 0;
+      if (s.source == Node::Saved::kOutput) {
+        producer = n.shared_from_this();
+      } else if (s.source >= 0) {
+        const Edge& e = n.next[static_cast<std::size_t>(s.source)];
+        producer = e.node;
+        output_nr = e.output_nr;
+      }
+      if (!producer) continue;  // a constant, or an input that needs no gradient
+      if (producer->is_accumulator) {
+        impl->grad_accumulator = std::move(producer);
+      } else {
+        impl->grad_fn = std::move(producer);
+        impl->output_nr = output_nr;
+      }
+      impl->requires_grad = true;
+    }
+  }
+  ~SavedAttachment() {
+    for (int i = 0; i < n_.saved_count; ++i) {
+      TensorImpl* impl = n_.saved[i].tensor.impl();
+      if (!impl) continue;
+      impl->grad_fn.reset();
+      impl->grad_accumulator.reset();
+      impl->requires_grad = false;
+    }
+  }
+  SavedAttachment(const SavedAttachment&) = delete;
+  SavedAttachment& operator=(const SavedAttachment&) = delete;
+
+  /// A closure may return a saved handle itself as a gradient: give such a gradient its own
+  /// TensorImpl (same storage and graph links), so detaching the handle leaves it attached.
+  void unshare(std::vector<Tensor>& grads) const {
+    for (Tensor& gi : grads)
+      for (int i = 0; gi.defined() && i < n_.saved_count; ++i)
+        if (gi.impl() == n_.saved[i].tensor.impl()) gi = own_handle(*gi.impl());
+  }
+
+ private:
+  static Tensor own_handle(const TensorImpl& src) {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->shape = src.shape;
+    impl->dtype = src.dtype;
+    impl->storage = src.storage;
+    impl->requires_grad = src.requires_grad;
+    impl->grad_fn = src.grad_fn;
+    impl->output_nr = src.output_nr;
+    impl->grad_accumulator = src.grad_accumulator;
+    return Tensor(std::move(impl));
+  }
+  Node& n_;
+};
+
 // Runs one node on the gradients of its outputs and returns the gradients of its inputs (empty
 // when the node had nothing to do). `slot` holds the gradients of its outputs in this pass.
 std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool create_graph, bool anomaly) {
@@ -312,8 +379,12 @@ std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool creat
       }
     }
     check_saved_versions(n);
+    // Closures with state, and closures whose saved tensors are re-attached under create_graph
+    // (SavedAttachment writes into the shared handles), run one pass at a time.
     std::unique_lock<std::mutex> serialized(n.mutex, std::defer_lock);
-    if (n.serialize_backward) serialized.lock();
+    if (n.serialize_backward || (create_graph && n.saved_count > 0)) serialized.lock();
+    std::optional<SavedAttachment> attached;
+    if (create_graph) attached.emplace(n);
     if (n.outputs.empty()) {
       const Tensor g = std::move(slot.grad);  // sole owner: closures may reuse its buffer
       grads = n.backward(g);
@@ -330,6 +401,8 @@ std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool creat
       }
       grads = n.backward_multi(grad_outputs);
     }
+    if (attached) attached->unshare(grads);
+    attached.reset();
     if (grads.size() != n.next.size())
       throw std::logic_error(std::string(n.name) + ": backward returned " + std::to_string(grads.size()) +
                              " gradients for " + std::to_string(n.next.size()) + " inputs");

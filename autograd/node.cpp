@@ -85,6 +85,7 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
 // Tensors saved by save_for_backward for the record() call this thread is about to make.
 namespace {
 thread_local std::array<Node::Saved, Node::kMaxSaved> pending_saved;
+thread_local std::array<const TensorImpl*, Node::kMaxSaved> pending_saved_from;  // the tensor each was taken from
 thread_local int pending_saved_count = 0;
 }  // namespace
 
@@ -93,15 +94,26 @@ Tensor detail::save_for_backward(const Tensor& t) {
   if (pending_saved_count == Node::kMaxSaved)
     throw std::logic_error("save_for_backward: an op may save at most " + std::to_string(Node::kMaxSaved) + " tensors");
   Tensor handle = t.detach();
-  pending_saved[pending_saved_count++] = Node::Saved{handle, handle._version()};
+  pending_saved_from[pending_saved_count] = t.impl();
+  pending_saved[pending_saved_count++] = Node::Saved{handle, handle._version(), Node::Saved::kConstant};
   return handle;
 }
 
 namespace {
 // A new node for `name` with the tensors save_for_backward noted since the last record() call.
-std::shared_ptr<Node> new_node(const char* name, const Tensor& first_output) {
+// For re-attachment under create_graph each remembers where it came from: the node's output 0,
+// input i, or neither (a few pointer compares, only for ops that save something).
+std::shared_ptr<Node> new_node(const char* name, const Tensor& first_output, const TensorRef* first,
+                               const TensorRef* last) {
   auto node = detail::make_pooled<Node>(name, first_output.shape(), first_output.dtype());
-  for (int i = 0; i < pending_saved_count; ++i) node->saved[i] = std::move(pending_saved[i]);
+  for (int i = 0; i < pending_saved_count; ++i) {
+    const TensorImpl* from = pending_saved_from[i];
+    int source = from == first_output.impl() ? Node::Saved::kOutput : Node::Saved::kConstant;
+    for (const TensorRef* it = first; it != last && source == Node::Saved::kConstant; ++it)
+      if (it->tensor->impl() == from && it->tensor->requires_grad()) source = static_cast<int>(it - first);
+    pending_saved[i].source = source;
+    node->saved[i] = std::move(pending_saved[i]);
+  }
   node->saved_count = pending_saved_count;
   pending_saved_count = 0;
   if (is_anomaly_enabled()) node->forward_trace = detail::forward_call_site();
@@ -119,7 +131,7 @@ void connect_inputs(Node& node, const TensorRef* first, const TensorRef* last) {
 
 void record_inputs(Tensor& output, const char* name, const TensorRef* first, const TensorRef* last,
                    Node::BackwardFn backward) {
-  std::shared_ptr<Node> node = new_node(name, output);
+  std::shared_ptr<Node> node = new_node(name, output, first, last);
   connect_inputs(*node, first, last);
   node->backward = std::move(backward);
   output.impl()->grad_fn = std::move(node);
@@ -144,8 +156,14 @@ void record_multi(const std::vector<Tensor>& outputs, const char* name, const st
   if (!differentiable.empty() && differentiable.size() != outputs.size())
     throw std::logic_error(std::string(name) + ": record_multi got " + std::to_string(differentiable.size()) +
                            " differentiable flags for " + std::to_string(outputs.size()) + " outputs");
-  std::shared_ptr<Node> node = new_node(name, outputs[0]);
+  // A saved tensor that is output k > 0 could not be re-attached as the right output: refuse.
+  for (int i = 0; i < pending_saved_count; ++i)
+    for (std::size_t k = 1; k < outputs.size(); ++k)
+      if (pending_saved_from[i] == outputs[k].impl())
+        throw std::logic_error(std::string(name) + ": record_multi cannot save output " + std::to_string(k) +
+                               " with save_for_backward (only output 0)");
   std::vector<TensorRef> refs(inputs.begin(), inputs.end());
+  std::shared_ptr<Node> node = new_node(name, outputs[0], refs.data(), refs.data() + refs.size());
   connect_inputs(*node, refs.data(), refs.data() + refs.size());
   node->outputs.reserve(outputs.size());
   for (std::size_t k = 0; k < outputs.size(); ++k) {
