@@ -197,3 +197,16 @@ BOOST_AUTO_TEST_CASE(function_without_grad_records_nothing) {
   BOOST_TEST(live_node_count() == before);
   BOOST_TEST(!y.requires_grad());
 }
+
+BOOST_AUTO_TEST_CASE(function_gradgradcheck) {
+  // Second derivatives of the custom ops against float64 central differences of their first
+  // derivatives (gradgradcheck's default tolerances): the custom backwards are written in xg ops.
+  auto check = [](const GradcheckResult& r) {
+    BOOST_TEST(r.checked_elements > 0);
+    BOOST_TEST(r.ok, r.message);
+  };
+  check(gradgradcheck([](const std::vector<Tensor>& in) { return CubeWithMask::apply(in[0])[0]; }, {leaf({2, 3}, 20)}));
+  check(gradgradcheck([](const std::vector<Tensor>& in) { return ProductAndSum::apply(in[0], in[1]); },
+                      {leaf({3}, 21), leaf({3}, 22)}));
+  check(gradgradcheck([](const std::vector<Tensor>& in) { return MulConstant::apply(in[0], -1.5); }, {leaf({4}, 23)}));
+}

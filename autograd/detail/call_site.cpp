@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace xg::detail {
 namespace {
@@ -28,7 +30,7 @@ std::string readable(const char* line) {
 }
 
 bool is_recording_machinery(const std::string& frame) {
-  for (const char* inner : {"forward_call_site", "xg::record", "new_node", "record_inputs", "record_multi"})
+  for (const char* inner : {"xg::record(", "xg::record_multi("})
     if (frame.find(inner) != std::string::npos) return true;
   return false;
 }
@@ -37,19 +39,20 @@ bool is_recording_machinery(const std::string& frame) {
 
 std::string forward_call_site(int max_frames) {
   constexpr int kDepth = 32;
-  void* frames[kDepth];
-  const int depth = backtrace(frames, kDepth);
-  std::unique_ptr<char*, void (*)(void*)> lines(backtrace_symbols(frames, depth), std::free);
+  void* addresses[kDepth];
+  const int depth = backtrace(addresses, kDepth);
+  std::unique_ptr<char*, void (*)(void*)> lines(backtrace_symbols(addresses, depth), std::free);
   if (!lines) return "    (no stack trace available)\n";
+  std::vector<std::string> frames;
+  for (int i = 0; i < depth; ++i) frames.push_back(readable(lines.get()[i]));
+  // Start after the last frame of the recording machinery near the top (its internal helpers
+  // have no exported names, record() itself does).
+  int first = 1;
+  for (int i = 1; i < depth && i < 12; ++i)
+    if (is_recording_machinery(frames[static_cast<std::size_t>(i)])) first = i + 1;
   std::string trace;
-  int shown = 0;
-  bool inside = true;  // still in the recording machinery at the top of the stack
-  for (int i = 0; i < depth && shown < max_frames; ++i) {
-    std::string frame = readable(lines.get()[i]);
-    if (inside && (i == 0 || is_recording_machinery(frame))) continue;
-    inside = false;
-    trace += "    #" + std::to_string(shown++) + " " + frame + "\n";
-  }
+  for (int i = first, shown = 0; i < depth && shown < max_frames; ++i, ++shown)
+    trace += "    #" + std::to_string(shown) + " " + frames[static_cast<std::size_t>(i)] + "\n";
   return trace;
 }
 
