@@ -7,7 +7,7 @@ root=$PWD
 out=$root/build-docs
 mkdir -p "$out"
 
-# Guides: every ```cpp block in docs/guides/*.md follows a "<!-- snippet: examples/guides/x.cpp -->"
+# Guides (and README.md blocks marked with a snippet line): every ```cpp block in docs/guides/*.md follows a "<!-- snippet: examples/guides/x.cpp -->"
 # line and equals the region between "// [guide]" and "// [/guide]" of that file, which is built
 # and run with the examples; so no guide can show code that does not compile.
 check_snippets() {
@@ -16,10 +16,14 @@ check_snippets() {
   awk -v dir="$blocks" '
     FNR == 1 { marker = "" }
     /^<!-- snippet: .* -->$/ { marker = $3; next }
+    # README.md: only the blocks that name a snippet are checked.
+    FILENAME == "README.md" && /^```cpp$/ && marker == "" { skipping = 1; next }
+    skipping && /^```$/ { skipping = 0; next }
+    skipping { next }
     /^```cpp$/ { n++; inside = 1; file = dir "/" n; printf "%s|%d|%s\n", FILENAME, FNR, marker > (dir "/list"); printf "" > file; marker = ""; next }
     inside && /^```$/ { inside = 0; close(file); next }
     inside { print > file }
-  ' docs/guides/*.md
+  ' docs/guides/*.md README.md
   [[ -f "$blocks/list" ]] || return 0
   local n=0 guide line source
   while IFS='|' read -r guide line source; do

@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(create_graph_through_linear_ops_records_the_gradient) {
 }
 
 BOOST_AUTO_TEST_CASE(readme_snippet_compiles_and_runs) {
-  // README.md, "Autograd beyond first order".
+  // The smallest autograd::grad use (the README's fuller example is examples/guides/autograd_beyond.cpp).
   xg::Tensor x = xg::randn({3, 4}, xg::kFloat64).requires_grad_();
   xg::Tensor w = xg::randn({4, 2}, xg::kFloat64).requires_grad_();
   xg::Tensor loss = xg::sum(xg::tanh(xg::matmul(x, w)));
