@@ -6,6 +6,7 @@
 #include "autograd/format.hpp"
 #include "autograd/generator.hpp"
 #include "autograd/engine.hpp"
+#include "autograd/function.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/indexing.hpp"
 #include "autograd/gradcheck.hpp"

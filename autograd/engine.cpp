@@ -4,12 +4,14 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "autograd/creation.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 
@@ -88,10 +90,17 @@ struct Slot {
   // node holding one to itself.
   const std::shared_ptr<Node>* owner;
   std::int64_t dependencies = 0;  // gradients this node still waits for in this pass
-  Tensor grad;                    // their sum so far
-  int capture = -1;               // autograd::grad: index of the input whose gradient this is
+  Tensor grad;                    // their sum so far (output 0)
+  std::vector<Tensor> more;       // multi-output nodes: outputs 1.. (allocated on first use)
+  bool captures = false;          // autograd::grad: some input's gradient is one of this node's
   bool needed = true;             // autograd::grad: some input is reachable from this node
   std::uint32_t first_child = 0;  // where this node's next[] slots start in GraphTask::children
+
+  Tensor& grad_of(std::uint32_t output_nr) {
+    if (output_nr == 0) return grad;
+    if (more.size() < output_nr) more.resize(node->num_outputs() - 1);
+    return more[output_nr - 1];
+  }
 };
 
 struct GraphTask {
@@ -172,12 +181,14 @@ void accumulate_into_leaf(Node& sink, const Tensor& g, bool create_graph) {
   for (const auto& hook : hooks) hook(leaf_tensor);
 }
 
-// Tensor hooks on the gradient about to enter node `n` (registration order; a hook may replace it).
-Tensor run_pre_hooks(Node& n, Tensor g) {
+// Tensor hooks on the gradient of output `output_nr` of node `n` (registration order; a hook may
+// replace it).
+Tensor run_pre_hooks(Node& n, std::uint32_t output_nr, Tensor g) {
   std::vector<std::function<Tensor(const Tensor&)>> hooks;
   {
     std::lock_guard<std::mutex> lock(n.mutex);
-    for (const auto& h : n.pre_hooks) hooks.push_back(h.second);
+    for (const auto& h : n.pre_hooks)
+      if (h.output_nr == output_nr) hooks.push_back(h.fn);
   }
   for (const auto& hook : hooks) {
     Tensor replaced = hook(g);
@@ -201,7 +212,7 @@ void prune_to_inputs(GraphTask& task) {
   });
   for (std::uint32_t s : order) {
     Slot& slot = task.slots[s];
-    slot.needed = slot.capture >= 0;
+    slot.needed = slot.captures;
     for (std::size_t i = 0; i < slot.node->next.size() && !slot.needed; ++i) {
       const std::uint32_t child = task.children[slot.first_child + i];
       if (child != NodeIndex::kAbsent) slot.needed = task.slots[child].needed;
@@ -232,6 +243,59 @@ void check_saved_versions(const Node& n) {
   }
 }
 
+// Frees what only backward needed: the closure and the saved tensors (their memory goes now,
+// not when the graph dies).
+void release_node(Node& n) {
+  n.backward = nullptr;
+  n.backward_multi = nullptr;
+  for (int i = 0; i < n.saved_count; ++i) n.saved[i] = Node::Saved{};
+  n.saved_count = 0;
+}
+
+// A pass inside a node's closure (Node::run_state). The common case, a pass that releases the
+// graph and finds nobody else in the node, claims it with one compare-exchange (0 -> released,
+// one user) and owns it alone: a concurrent pass arriving meanwhile sees "released" and throws,
+// as PyTorch's does when two passes without retain_graph share a graph. Otherwise passes count
+// themselves in; a releasing pass sets the released bit on its way out and the last one out
+// frees the closure, so nobody frees it under another pass's feet. A pass that throws leaves
+// without releasing, so the node can be run again (retry with retain_graph).
+class NodeEntry {
+ public:
+  NodeEntry(Node& n, bool release) : n_(n) {
+    std::uint32_t s = n.run_state.load(std::memory_order_acquire);
+    for (;;) {
+      if (s & Node::kReleased) throw_released(n);
+      const std::uint32_t want = release && s == 0 ? (Node::kReleased | 1u) : s + 1;
+      if (n.run_state.compare_exchange_weak(s, want, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        exclusive_ = release && s == 0;
+        return;
+      }
+    }
+  }
+  void leave(bool release) {
+    left_ = true;
+    if (exclusive_) {  // nobody else can change the state while we hold it
+      release_node(n_);
+      n_.run_state.store(Node::kReleased, std::memory_order_release);
+      return;
+    }
+    if (release) n_.run_state.fetch_or(Node::kReleased, std::memory_order_acq_rel);
+    if (n_.run_state.fetch_sub(1, std::memory_order_acq_rel) == (Node::kReleased | 1u)) release_node(n_);
+  }
+  ~NodeEntry() {
+    if (left_) return;
+    if (exclusive_) n_.run_state.store(0, std::memory_order_release);
+    else if (n_.run_state.fetch_sub(1, std::memory_order_acq_rel) == (Node::kReleased | 1u)) release_node(n_);
+  }
+  NodeEntry(const NodeEntry&) = delete;
+  NodeEntry& operator=(const NodeEntry&) = delete;
+
+ private:
+  Node& n_;
+  bool exclusive_ = false;
+  bool left_ = false;
+};
+
 // Under create_graph, a node's saved tensors re-attached to the graph while its closure runs
 // (PyTorch's SavedVariable::unpack): the op's own output to the node itself, an input to its
 // producer or, for a leaf, to the leaf's AccumulateGrad sink. What the closure records from them
@@ -244,12 +308,22 @@ class SavedAttachment {
       const Node::Saved& s = n.saved[i];
       TensorImpl* impl = s.tensor.impl();
       if (!impl) continue;
-      std::shared_ptr<Node> producer = s.source == Node::Saved::kOutput ? self
-                                       : s.source >= 0                  ? n.next[static_cast<std::size_t>(s.source)]
-                                                                        : nullptr;
+      std::shared_ptr<Node> producer;
+      std::uint32_t output_nr = 0;
+      if (s.source == Node::Saved::kOutput) {
+        producer = self;
+      } else if (s.source >= 0) {
+        const Edge& e = n.next[static_cast<std::size_t>(s.source)];
+        producer = e.node;
+        output_nr = e.output_nr;
+      }
       if (!producer) continue;  // a constant, or an input that needs no gradient
-      if (producer->is_accumulator) impl->grad_accumulator = std::move(producer);
-      else impl->grad_fn = std::move(producer);
+      if (producer->is_accumulator) {
+        impl->grad_accumulator = std::move(producer);
+      } else {
+        impl->grad_fn = std::move(producer);
+        impl->output_nr = output_nr;
+      }
       impl->requires_grad = true;
     }
   }
@@ -270,65 +344,112 @@ class SavedAttachment {
   void unshare(std::vector<Tensor>& grads) const {
     for (Tensor& gi : grads)
       for (int i = 0; gi.defined() && i < n_.saved_count; ++i)
-        if (gi.impl() == n_.saved[i].tensor.impl()) gi = Tensor(std::make_shared<TensorImpl>(*gi.impl()));
+        if (gi.impl() == n_.saved[i].tensor.impl()) gi = own_handle(*gi.impl());
   }
 
  private:
+  static Tensor own_handle(const TensorImpl& src) {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->shape = src.shape;
+    impl->dtype = src.dtype;
+    impl->storage = src.storage;
+    impl->requires_grad = src.requires_grad;
+    impl->grad_fn = src.grad_fn;
+    impl->output_nr = src.output_nr;
+    impl->grad_accumulator = src.grad_accumulator;
+    return Tensor(std::move(impl));
+  }
   Node& n_;
 };
 
-// Runs one node on its summed gradient and returns the gradients of its inputs (empty when
-// the node had nothing to do).
-// create_graph: the closure runs with its saved tensors attached (kept out of line: first-order
-// backward never pays for it).
-[[gnu::noinline]] std::vector<Tensor> call_attached(Node& n, const std::shared_ptr<Node>& self, const Tensor& g) {
-  SavedAttachment attached(n, self);
-  std::vector<Tensor> grads = n.backward(g);
-  attached.unshare(grads);
-  // A gradient is linear in g, so a closure written in recorded ops returns gradients that are
-  // part of the graph whenever g is. One that is not was computed by raw kernels: refuse rather
-  // than return a second derivative with terms silently missing.
-  if (g.requires_grad())
-    for (std::size_t i = 0; i < grads.size() && i < n.next.size(); ++i)
-      if (n.next[i] && grads[i].defined() && !grads[i].requires_grad())
-        throw std::runtime_error(std::string(n.name) +
-                                 ": double backward (create_graph = true) is not supported by this op: its backward "
-                                 "returned a gradient for input " +
-                                 std::to_string(i) +
-                                 " computed outside the graph (write the closure with recorded xg ops on tensors "
-                                 "saved with detail::save_for_backward)");
-  return grads;
+// create_graph: a gradient is linear in the incoming one, so a closure written in recorded ops
+// returns gradients that are part of the graph whenever its incoming gradient is. One that is
+// not was computed by raw kernels: refuse rather than return a second derivative with terms
+// silently missing. (Single-output nodes only: a multi-output node may legitimately return a
+// constant gradient for an input that only its unused, zero-filled outputs reach.)
+[[gnu::noinline]] void check_recorded(const Node& n, const Tensor& g, const std::vector<Tensor>& grads) {
+  if (!g.defined() || !g.requires_grad()) return;
+  for (std::size_t i = 0; i < grads.size() && i < n.next.size(); ++i)
+    if (n.next[i] && grads[i].defined() && !grads[i].requires_grad())
+      throw std::runtime_error(std::string(n.name) +
+                               ": double backward (create_graph = true) is not supported by this op: its backward "
+                               "returned a gradient for input " +
+                               std::to_string(i) +
+                               " computed outside the graph (write the closure with recorded xg ops on tensors "
+                               "saved with detail::save_for_backward)");
 }
 
-// A template on create_graph, so the first-order instantiation carries none of its branches.
-template <bool create_graph>
-std::vector<Tensor> call_node(Node& n, const std::shared_ptr<Node>& self, const Tensor& g, bool retain_graph,
-                              bool anomaly) {
-  std::lock_guard<std::mutex> lock(n.mutex);  // one pass at a time through a shared node
-  if (n.released) throw_released(n);
+// Runs one node on the gradients of its outputs and returns the gradients of its inputs (empty
+// when the node had nothing to do). `slot` holds the gradients of its outputs in this pass.
+std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool create_graph, bool anomaly) {
+  NodeEntry entry(n, !retain_graph);
   std::vector<Tensor> grads;
-  if (g.defined()) {
-    if (auto kept = n.retained.lock()) kept->grad = own_copy(g).impl_ptr();
+  const std::uint32_t outputs = n.num_outputs();
+  bool any = slot.grad.defined();
+  for (const Tensor& g : slot.more) any = any || g.defined();
+  if (any) {
+    if (!n.retained.empty()) {
+      std::lock_guard<std::mutex> lock(n.mutex);  // concurrent passes write the same .grad
+      for (std::uint32_t k = 0; k < n.retained.size() && k < outputs; ++k) {
+        const Tensor& g = slot.grad_of(k);
+        if (auto kept = n.retained[k].lock(); kept && g.defined()) kept->grad = own_copy(g).impl_ptr();
+      }
+    }
     check_saved_versions(n);
-    if constexpr (create_graph) grads = call_attached(n, self, g);
-    else grads = n.backward(g);
+    // Closures with state, and closures whose saved tensors are re-attached under create_graph
+    // (SavedAttachment writes into the shared handles), run one pass at a time.
+    std::unique_lock<std::mutex> serialized(n.mutex, std::defer_lock);
+    if (n.serialize_backward || (create_graph && n.saved_count > 0)) serialized.lock();
+    std::optional<SavedAttachment> attached;
+    if (create_graph) attached.emplace(n, *slot.owner);
+    if (n.outputs.empty()) {
+      const Tensor g = std::move(slot.grad);  // sole owner: closures may reuse its buffer
+      grads = n.backward(g);
+      if (create_graph) check_recorded(n, g, grads);
+    } else {
+      // Each output's gradient independently: zeros where nothing arrived, undefined for
+      // non-differentiable outputs (PyTorch materializes missing gradients the same way).
+      std::vector<Tensor> grad_outputs(outputs);
+      for (std::uint32_t k = 0; k < outputs; ++k) {
+        const Node::OutputInfo& info = n.outputs[k];
+        if (!info.differentiable) continue;
+        Tensor& g = slot.grad_of(k);
+        if (g.defined()) grad_outputs[k] = std::move(g);
+        else if (n.materialize_grads) grad_outputs[k] = zeros(info.shape, info.dtype);
+      }
+      grads = n.backward_multi(grad_outputs);
+    }
+    if (attached) attached->unshare(grads);
+    attached.reset();
     if (grads.size() != n.next.size())
       throw std::logic_error(std::string(n.name) + ": backward returned " + std::to_string(grads.size()) +
                              " gradients for " + std::to_string(n.next.size()) + " inputs");
     for (std::size_t i = 0; i < grads.size(); ++i) {
-      if (!n.next[i] || !grads[i].defined()) continue;
+      const Edge& e = n.next[i];
+      if (!e || !grads[i].defined()) continue;
       if (anomaly) detail::check_finite(grads[i], n.name, "backward", " in input " + std::to_string(i));
-      if (grads[i].shape() != n.next[i]->output_shape)
+      if (!e.node->shape_matches(e.output_nr, grads[i].shape()))
         throw std::logic_error(std::string(n.name) + ": backward produced a gradient of shape " +
                                shape_str(grads[i].shape()) + " for input " + std::to_string(i) + " of shape " +
-                               shape_str(n.next[i]->output_shape));
+                               shape_str(e.node->shape_of(e.output_nr)));
     }
   }
-  if (!retain_graph) {
-    n.backward = nullptr;
-    n.released = true;
-  }
+  entry.leave(!retain_graph);
   return grads;
+}
+
+// Anomaly mode: the error of a failing backward, with where the forward of the op ran. Keeps the
+// exception's type for the standard ones, so callers catch what they would catch without it.
+[[noreturn]] void rethrow_with_forward_trace(const Node& n) {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    const std::string what = std::string(e.what()) + "\n  the forward of '" + n.name +
+                             "' that backward failed in was recorded at (anomaly mode):\n" + n.forward_trace;
+    if (dynamic_cast<const std::invalid_argument*>(&e)) throw std::invalid_argument(what);
+    if (dynamic_cast<const std::logic_error*>(&e)) throw std::logic_error(what);
+    throw std::runtime_error(what);
+  }
 }
 
 }  // namespace
@@ -382,7 +503,8 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
     auto [s, inserted] = add_slot(root_nodes.back());
     if (inserted) stack.push_back(s);
     AutoGradMode record_seed_sums(create_graph);
-    accumulate_grad(task.slots[s].grad, create_graph ? seed : seed.detach(), "backward");
+    const std::uint32_t output_nr = roots[k].grad_fn() ? roots[k].impl()->output_nr : 0;
+    accumulate_grad(task.slots[s].grad_of(output_nr), create_graph ? seed : seed.detach(), "backward");
   }
 
   // Count every node's incoming edges with an explicit stack (no recursion on long chains).
@@ -390,19 +512,25 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
     const std::uint32_t s = stack.back();
     stack.pop_back();
     task.slots[s].first_child = static_cast<std::uint32_t>(task.children.size());
-    for (const auto& e : task.slots[s].node->next) {
+    for (const Edge& e : task.slots[s].node->next) {
       if (!e) {
         task.children.push_back(NodeIndex::kAbsent);
         continue;
       }
-      auto [t, inserted] = add_slot(e);
+      auto [t, inserted] = add_slot(e.node);
       task.children.push_back(t);
       ++task.slots[t].dependencies;
       if (inserted) stack.push_back(t);
     }
   }
 
-  // autograd::grad: mark the slots whose gradient is wanted.
+  // autograd::grad: where each wanted gradient will be found (slot and output), and which slots
+  // lead to one.
+  struct Wanted {
+    std::uint32_t slot;
+    std::uint32_t output_nr;
+  };
+  std::vector<Wanted> wanted(inputs.size(), Wanted{NodeIndex::kAbsent, 0});
   std::vector<std::shared_ptr<Node>> input_nodes;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].defined() || !inputs[i].requires_grad())
@@ -410,10 +538,13 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
     input_nodes.push_back(gradient_node(inputs[i]));
     const std::uint32_t s = task.index.find(input_nodes.back().get());
     if (s == NodeIndex::kAbsent) continue;
-    if (task.slots[s].capture >= 0)
-      throw std::invalid_argument("grad: inputs " + std::to_string(task.slots[s].capture) + " and " +
-                                  std::to_string(i) + " are the same tensor");
-    task.slots[s].capture = static_cast<int>(i);
+    const std::uint32_t output_nr = inputs[i].grad_fn() ? inputs[i].impl()->output_nr : 0;
+    for (std::size_t j = 0; j < i; ++j)
+      if (wanted[j].slot == s && wanted[j].output_nr == output_nr)
+        throw std::invalid_argument("grad: inputs " + std::to_string(j) + " and " + std::to_string(i) +
+                                    " are the same tensor");
+    wanted[i] = Wanted{s, output_nr};
+    task.slots[s].captures = true;
   }
   const bool capturing = !inputs.empty();
   std::vector<Tensor> captured(inputs.size());
@@ -431,26 +562,41 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
   while (!ready.empty()) {
     const std::uint32_t s = ready.top().second;
     ready.pop();
-    Node& n = *task.slots[s].node;
-    Tensor g = std::move(task.slots[s].grad);
-    task.slots[s].grad = Tensor();
-    if (g.defined() && !n.pre_hooks.empty()) g = run_pre_hooks(n, std::move(g));
-    if (task.slots[s].capture >= 0) captured[task.slots[s].capture] = g;
+    Slot& slot = task.slots[s];
+    Node& n = *slot.node;
+    if (!n.pre_hooks.empty())
+      for (std::uint32_t k = 0; k < n.num_outputs(); ++k) {
+        Tensor& g = slot.grad_of(k);
+        if (g.defined()) g = run_pre_hooks(n, k, std::move(g));
+      }
+    if (slot.captures)
+      for (std::size_t i = 0; i < inputs.size(); ++i)
+        if (wanted[i].slot == s) captured[i] = slot.grad_of(wanted[i].output_nr);
     if (n.is_accumulator) {
+      Tensor g = std::move(slot.grad);  // sole owner: the leaf's .grad can take its buffer
       if (!capturing && g.defined()) accumulate_into_leaf(n, create_graph ? g : g.detach(), create_graph);
       continue;
     }
     // autograd::grad skips nodes that lead to none of the inputs (they still count down).
-    std::vector<Tensor> grads = !task.slots[s].needed ? std::vector<Tensor>()
-                                : create_graph ? call_node<true>(n, *task.slots[s].owner, g, retain_graph, anomaly)
-                                               : call_node<false>(n, *task.slots[s].owner, g, retain_graph, anomaly);
-    const std::uint32_t first_child = task.slots[s].first_child;
+    std::vector<Tensor> grads;
+    if (slot.needed) {
+      try {
+        grads = call_node(n, slot, retain_graph, create_graph, anomaly);
+      } catch (...) {
+        if (anomaly && !n.forward_trace.empty()) rethrow_with_forward_trace(n);
+        throw;
+      }
+    }
+    slot.grad = Tensor();
+    slot.more.clear();
+    const std::uint32_t first_child = slot.first_child;
     for (std::size_t i = 0; i < n.next.size(); ++i) {
       const std::uint32_t t = task.children[first_child + i];
       if (t == NodeIndex::kAbsent) continue;
-      Node* next = task.slots[t].node;
-      if (i < grads.size() && grads[i].defined()) accumulate_grad(task.slots[t].grad, grads[i], n.name);
-      if (--task.slots[t].dependencies == 0) ready.emplace(next->sequence_nr, t);
+      Slot& child = task.slots[t];
+      if (i < grads.size() && grads[i].defined())
+        accumulate_grad(child.grad_of(n.next[i].output_nr), grads[i], n.name);
+      if (--child.dependencies == 0) ready.emplace(child.node->sequence_nr, t);
     }
   }
   // Callbacks may queue more callbacks; each runs once, in order.
@@ -474,17 +620,16 @@ void queue_callback(std::function<void()> callback) {
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs, int retain_graph, bool create_graph,
-                         bool allow_unused) {
+                         const std::vector<Tensor>& grad_outputs, std::optional<bool> retain_graph,
+                         bool create_graph, bool allow_unused) {
   if (inputs.empty()) throw std::invalid_argument("grad: no inputs to differentiate with respect to");
-  const bool retain = retain_graph < 0 ? create_graph : retain_graph != 0;
-  return detail::run_backward(outputs, grad_outputs, retain, create_graph, inputs, allow_unused);
+  return detail::run_backward(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, inputs,
+                              allow_unused);
 }
 
-void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs, int retain_graph,
-              bool create_graph) {
-  const bool retain = retain_graph < 0 ? create_graph : retain_graph != 0;
-  detail::run_backward(outputs, grad_outputs, retain, create_graph, {}, false);
+void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
+              std::optional<bool> retain_graph, bool create_graph) {
+  detail::run_backward(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, {}, false);
 }
 
 }  // namespace autograd

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,12 +13,13 @@ namespace autograd {
 
 /// Gradients of `outputs` with respect to `inputs` (torch::autograd::grad), returned instead of
 /// accumulated: no leaf's .grad changes. `grad_outputs` may be empty only for one-element
-/// outputs (ones are used). The graph is released unless `retain_graph` (default: create_graph).
+/// outputs (ones are used). The graph is released unless `retain_graph` (unset: create_graph, as
+/// libtorch's c10::optional<bool>).
 /// With `create_graph` the backward ops are recorded, so the returned gradients can be
 /// differentiated again. An input the outputs do not depend on throws unless `allow_unused`,
 /// which returns an undefined tensor for it.
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs = {}, int retain_graph = -1,
+                         const std::vector<Tensor>& grad_outputs = {}, std::optional<bool> retain_graph = std::nullopt,
                          bool create_graph = false, bool allow_unused = false);
 
 /// Runs `callback` on this thread once the backward pass that is running now has finished all
@@ -27,7 +29,7 @@ void queue_callback(std::function<void()> callback);
 
 /// torch::autograd::backward: accumulates d(Σ outputs·grad_outputs)/d(leaf) into every leaf's .grad.
 void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},
-              int retain_graph = -1, bool create_graph = false);
+              std::optional<bool> retain_graph = std::nullopt, bool create_graph = false);
 
 }  // namespace autograd
 

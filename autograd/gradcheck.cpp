@@ -143,7 +143,7 @@ GradcheckResult gradgradcheck(const std::function<std::vector<Tensor>(const std:
     for (std::size_t i : wrt) targets.push_back(in[i]);
     std::vector<Tensor> grads(wrt.size());
     if (!roots.empty())
-      grads = autograd::grad(roots, targets, seeds, /*retain_graph=*/1, /*create_graph=*/true, /*allow_unused=*/true);
+      grads = autograd::grad(roots, targets, seeds, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
     for (std::size_t j = 0; j < grads.size(); ++j)
       if (!grads[j].defined()) grads[j] = zeros(targets[j].shape(), kFloat64);
     return grads;

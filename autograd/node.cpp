@@ -6,7 +6,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/detail/call_site.hpp"
 #include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/pool.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/ops_binary.hpp"
@@ -23,6 +25,10 @@ std::mutex& accumulator_lock(const TensorImpl* leaf) {
 }  // namespace
 
 std::shared_ptr<Node> detail::grad_accumulator(TensorImpl* leaf, const std::shared_ptr<TensorImpl>& owner) {
+  // Fast path, no lock: the sink was created and published (release) by an earlier call. It is
+  // only replaced when no graph is being recorded (Module::to), hence the null check.
+  if (leaf->grad_accumulator_ready.load(std::memory_order_acquire) && leaf->grad_accumulator)
+    return leaf->grad_accumulator;
   std::lock_guard<std::mutex> lock(accumulator_lock(leaf));
   if (!leaf->grad_accumulator) {
     auto sink = std::make_shared<Node>("AccumulateGrad", leaf->shape, leaf->dtype);
@@ -31,11 +37,12 @@ std::shared_ptr<Node> detail::grad_accumulator(TensorImpl* leaf, const std::shar
     sink->leaf = owner;
     leaf->grad_accumulator = std::move(sink);
   }
+  leaf->grad_accumulator_ready.store(true, std::memory_order_release);
   return leaf->grad_accumulator;
 }
 
-Node::Node(const char* op_name, Shape shape, Dtype dtype)
-    : name(op_name), sequence_nr(detail::next_sequence_nr()), output_shape(std::move(shape)), output_dtype(dtype) {
+Node::Node(const char* op_name, const Shape& shape, Dtype dtype)
+    : name(op_name), sequence_nr(detail::next_sequence_nr()), output_shape(shape), output_dtype(dtype) {
   live_nodes.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -43,9 +50,9 @@ Node::~Node() {
   // Tear long chains down iteratively: letting each shared_ptr release the next would recurse
   // once per op and overflow the stack on a 100 000-op chain.
   std::vector<std::shared_ptr<Node>> doomed;
-  auto take_sole_owned = [&doomed](std::vector<std::shared_ptr<Node>>& edges) {
-    for (auto& e : edges)
-      if (e && e.use_count() == 1) doomed.push_back(std::move(e));
+  auto take_sole_owned = [&doomed](EdgeList& edges) {
+    for (Edge& e : edges)
+      if (e.node && e.node.use_count() == 1) doomed.push_back(std::move(e.node));
     edges.clear();
   };
   take_sole_owned(next);
@@ -53,6 +60,7 @@ Node::~Node() {
     std::shared_ptr<Node> n = std::move(doomed.back());
     doomed.pop_back();
     n->backward = nullptr;  // its captured tensors are detached, so this cannot recurse either
+    n->backward_multi = nullptr;
     take_sole_owned(n->next);
   }
   live_nodes.fetch_sub(1, std::memory_order_relaxed);
@@ -91,44 +99,88 @@ Tensor detail::save_for_backward(const Tensor& t) {
   return handle;
 }
 
-static void record_inputs(Tensor& output, const char* name, const Tensor* first, const Tensor* last,
-                          Node::BackwardFn backward) {
-  auto node = std::make_shared<Node>(name, output.shape(), output.dtype());
+namespace {
+// A new node for `name` with the tensors save_for_backward noted since the last record() call.
+// For re-attachment under create_graph each remembers where it came from: the node's output 0,
+// input i, or neither (a few pointer compares, only for ops that save something).
+std::shared_ptr<Node> new_node(const char* name, const Tensor& first_output, const TensorRef* first,
+                               const TensorRef* last) {
+  auto node = detail::make_pooled<Node>(name, first_output.shape(), first_output.dtype());
   for (int i = 0; i < pending_saved_count; ++i) {
-    // Where the saved tensor came from (the output, or which input), for re-attachment under
-    // create_graph; a few pointer compares, only for ops that save something.
     const TensorImpl* from = pending_saved_from[i];
-    int source = from == output.impl() ? Node::Saved::kOutput : Node::Saved::kConstant;
-    for (const Tensor* it = first; it != last && source == Node::Saved::kConstant; ++it)
-      if (it->impl() == from && it->requires_grad()) source = static_cast<int>(it - first);
+    int source = from == first_output.impl() ? Node::Saved::kOutput : Node::Saved::kConstant;
+    for (const TensorRef* it = first; it != last && source == Node::Saved::kConstant; ++it)
+      if (it->tensor->impl() == from && it->tensor->requires_grad()) source = static_cast<int>(it - first);
     pending_saved[i].source = source;
     node->saved[i] = std::move(pending_saved[i]);
   }
   node->saved_count = pending_saved_count;
   pending_saved_count = 0;
-  node->next.reserve(static_cast<std::size_t>(last - first));
-  for (const Tensor* it = first; it != last; ++it) {
-    const Tensor& in = *it;
-    if (!in.defined() || !in.requires_grad()) {
-      node->next.push_back(nullptr);
-    } else if (in.grad_fn()) {
-      node->next.push_back(in.grad_fn());
-    } else {
-      node->next.push_back(detail::grad_accumulator(in.impl(), in.impl_ptr()));
-    }
+  if (is_anomaly_enabled()) node->forward_trace = detail::forward_call_site();
+  return node;
+}
+
+void connect_inputs(Node& node, const TensorRef* first, const TensorRef* last) {
+  for (const TensorRef* it = first; it != last; ++it) {
+    const Tensor& in = *it->tensor;
+    if (!in.defined() || !in.requires_grad()) node.next.push_back(Edge{});
+    else if (in.grad_fn()) node.next.push_back(Edge{in.grad_fn(), in.impl()->output_nr});
+    else node.next.push_back(Edge{detail::grad_accumulator(in.impl(), in.impl_ptr()), 0});
   }
+}
+
+void record_inputs(Tensor& output, const char* name, const TensorRef* first, const TensorRef* last,
+                   Node::BackwardFn backward) {
+  std::shared_ptr<Node> node = new_node(name, output, first, last);
+  connect_inputs(*node, first, last);
   node->backward = std::move(backward);
   output.impl()->grad_fn = std::move(node);
+  output.impl()->output_nr = 0;
   output.impl()->requires_grad = true;
   if (is_anomaly_enabled()) detail::check_finite(output, name, "forward", "");
 }
+}  // namespace
 
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward) {
-  record_inputs(output, name, inputs.data(), inputs.data() + inputs.size(), std::move(backward));
+  std::vector<TensorRef> refs(inputs.begin(), inputs.end());
+  record_inputs(output, name, refs.data(), refs.data() + refs.size(), std::move(backward));
 }
 
-void record(Tensor& output, const char* name, std::initializer_list<Tensor> inputs, Node::BackwardFn backward) {
+void record(Tensor& output, const char* name, std::initializer_list<TensorRef> inputs, Node::BackwardFn backward) {
   record_inputs(output, name, inputs.begin(), inputs.end(), std::move(backward));
+}
+
+void record_multi(const std::vector<Tensor>& outputs, const char* name, const std::vector<Tensor>& inputs,
+                  Node::MultiBackwardFn backward, const std::vector<bool>& differentiable) {
+  if (outputs.empty()) throw std::logic_error(std::string(name) + ": record_multi needs at least one output");
+  if (!differentiable.empty() && differentiable.size() != outputs.size())
+    throw std::logic_error(std::string(name) + ": record_multi got " + std::to_string(differentiable.size()) +
+                           " differentiable flags for " + std::to_string(outputs.size()) + " outputs");
+  // A saved tensor that is output k > 0 could not be re-attached as the right output: refuse.
+  for (int i = 0; i < pending_saved_count; ++i)
+    for (std::size_t k = 1; k < outputs.size(); ++k)
+      if (pending_saved_from[i] == outputs[k].impl())
+        throw std::logic_error(std::string(name) + ": record_multi cannot save output " + std::to_string(k) +
+                               " with save_for_backward (only output 0)");
+  std::vector<TensorRef> refs(inputs.begin(), inputs.end());
+  std::shared_ptr<Node> node = new_node(name, outputs[0], refs.data(), refs.data() + refs.size());
+  connect_inputs(*node, refs.data(), refs.data() + refs.size());
+  node->outputs.reserve(outputs.size());
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    const Tensor& out = outputs[k];
+    if (!out.defined()) throw std::logic_error(std::string(name) + ": output " + std::to_string(k) + " is undefined");
+    const bool diff = is_floating(out.dtype()) && (differentiable.empty() || differentiable[k]);
+    node->outputs.push_back(Node::OutputInfo{out.shape(), out.dtype(), diff});
+  }
+  node->backward_multi = std::move(backward);
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    if (!node->outputs[k].differentiable) continue;
+    TensorImpl* impl = outputs[k].impl();
+    impl->grad_fn = node;
+    impl->output_nr = static_cast<std::uint32_t>(k);
+    impl->requires_grad = true;
+    if (is_anomaly_enabled()) detail::check_finite(outputs[k], name, "forward", " in output " + std::to_string(k));
+  }
 }
 
 void accumulate_grad(Tensor& into, const Tensor& grad, const char* op) {

@@ -62,8 +62,13 @@ void commit_in_place(const char* op, const Tensor& self, const Tensor& result_in
   if (!recorded) return;
   TensorImpl& impl = *self.impl();
   impl.grad_fn = result.grad_fn();
+  impl.output_nr = result.impl()->output_nr;
   impl.requires_grad = true;
-  if (impl.retains_grad) impl.grad_fn->retained = self.impl_ptr();
+  if (impl.retains_grad) {
+    auto& retained = impl.grad_fn->retained;
+    if (retained.size() <= impl.output_nr) retained.resize(impl.output_nr + 1);
+    retained[impl.output_nr] = self.impl_ptr();
+  }
 }
 
 }  // namespace detail

@@ -265,7 +265,9 @@ std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
   auto [values, indices] = max_kernel("max", x, dim, keepdim);
   if (needs_grad({&x})) {
     const DimSplit s = split_at("max", x.shape(), dim, keepdim);
-    record(values, "max", {x}, [s, in_shape = x.shape(), idx = indices](const Tensor& g) {
+    // One node for values and indices (int64, so not differentiable: they get no grad_fn).
+    record_multi({values, indices}, "max", {x}, [s, in_shape = x.shape(), idx = indices](const std::vector<Tensor>& grads) {
+      const Tensor& g = grads[0];
       if (is_grad_enabled()) {
         // create_graph: the scatter is recorded, with the gather at the same indices as its adjoint.
         auto map = std::make_shared<const detail::LinearMap>(detail::LinearMap{
@@ -275,19 +277,7 @@ std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
         return std::vector<Tensor>{detail::apply_linear(g, map)};
       }
       // Only the first maximal element receives the gradient.
-      Tensor gx = zeros(in_shape, g.dtype());
-      dispatch_floating("max_backward", g.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* pg = g.data<T>();
-        const std::int64_t* pi = idx.data<std::int64_t>();
-        T* po = gx.data<T>();
-        for (std::int64_t o = 0; o < s.outer; ++o)
-          for (std::int64_t i = 0; i < s.inner; ++i) {
-            const std::int64_t j = o * s.inner + i;
-            po[(o * s.n + pi[j]) * s.inner + i] = pg[j];
-          }
-      });
-      return std::vector<Tensor>{gx};
+      return std::vector<Tensor>{scatter_at_indices(g, s, in_shape, idx)};
     });
   }
   return {values, indices};

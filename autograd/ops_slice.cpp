@@ -132,31 +132,22 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
     s.start = t;
     detail::move_slices(x, pieces[t], s, /*gather=*/true);
   }
-  if (!needs_grad({&x})) return pieces;
-  // The pieces' nodes all feed one "hub" node (an alias of x). The first piece to run
-  // backward allocates a zero buffer in the pass's scratch (detail::pass_scratch: per pass, so
-  // concurrent or failed passes never share it), writes its slice and hands the buffer to the
-  // hub; the others write their slice into the same buffer and return nothing. The engine
-  // runs the hub only after every piece that was reached, and it passes the buffer on to x.
-  Tensor hub = detail::alias_with_shape(x, x.shape());
-  record(hub, "unbind", {x}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
-  const Node* key = hub.grad_fn().get();
-  for (std::int64_t t = 0; t < s.n; ++t) {
-    s.start = t;
-    record(pieces[t], "unbind", {hub}, [key, s, in_shape = x.shape()](const Tensor& g) {
-      // create_graph: each piece's gradient scattered on its own, recorded (the engine sums them).
-      if (is_grad_enabled())
-        return std::vector<Tensor>{detail::apply_linear(g, slices_map(s, in_shape, g.shape()), /*adjoint=*/true)};
-      std::shared_ptr<void>& slot = detail::pass_scratch(key);
-      const bool first = !slot;
-      if (first) slot = std::make_shared<Tensor>(zeros(in_shape, g.dtype()));
-      Tensor& buffer = *static_cast<Tensor*>(slot.get());
-      detail::move_slices(buffer, g, s, /*gather=*/false);
-      return std::vector<Tensor>{first ? buffer : Tensor()};
-    });
+  if (needs_grad({&x})) {
+    // One node for all the pieces (PyTorch's multi-output UnbindBackward): the engine hands it
+    // every piece's gradient, zeros for pieces nothing used, and stacking them is the gradient
+    // of x — a recorded op, so it is differentiable again under create_graph.
+    record_multi(pieces, "unbind", {x}, [d](const std::vector<Tensor>& g) { return std::vector<Tensor>{stack(g, d)}; });
   }
   return pieces;
 }
+
+namespace {
+// split and chunk: one node for all pieces, whose gradients are concatenated back along d.
+void record_pieces(const char* op, std::vector<Tensor>& pieces, const Tensor& x, std::int64_t d) {
+  if (!needs_grad({&x})) return;
+  record_multi(pieces, op, {x}, [d](const std::vector<Tensor>& g) { return std::vector<Tensor>{cat(g, d)}; });
+}
+}  // namespace
 
 std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t dim) {
   detail::check_defined("split", x);
@@ -168,12 +159,13 @@ std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t
                                 std::to_string(dim) + " of size " + std::to_string(n) + " (tensor of shape " +
                                 shape_str(x.shape()) + "); it must be positive (0 only for an empty dim)");
   std::vector<Tensor> pieces;
-  if (n == 0) {
-    pieces.push_back(narrow_impl("split", x, d, 0, 0));
-    return pieces;
+  {
+    NoGradGuard pieces_only;  // the pieces are recorded together below, as one node
+    if (n == 0) pieces.push_back(narrow_impl("split", x, d, 0, 0));
+    for (std::int64_t s = 0; s < n; s += split_size)
+      pieces.push_back(narrow_impl("split", x, d, s, std::min(split_size, n - s)));
   }
-  for (std::int64_t s = 0; s < n; s += split_size)
-    pieces.push_back(narrow_impl("split", x, d, s, std::min(split_size, n - s)));
+  record_pieces("split", pieces, x, d);
   return pieces;
 }
 
@@ -185,7 +177,11 @@ std::vector<Tensor> chunk(const Tensor& x, std::int64_t chunks, std::int64_t dim
   const std::int64_t n = x.shape()[d];
   if (n == 0) {  // torch.chunk gives `chunks` empty pieces here
     std::vector<Tensor> pieces;
-    for (std::int64_t i = 0; i < chunks; ++i) pieces.push_back(narrow_impl("chunk", x, d, 0, 0));
+    {
+      NoGradGuard pieces_only;
+      for (std::int64_t i = 0; i < chunks; ++i) pieces.push_back(narrow_impl("chunk", x, d, 0, 0));
+    }
+    record_pieces("chunk", pieces, x, d);
     return pieces;
   }
   return split(x, (n + chunks - 1) / chunks, d);

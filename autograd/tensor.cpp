@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/detail/pool.hpp"
 #include "autograd/detail/runtime.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/format.hpp"
@@ -42,10 +43,10 @@ Storage::~Storage() { std::free(allocation_); }
 
 Tensor empty(const Shape& shape, Dtype dtype) {
   check_shape_valid("empty", shape);
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = detail::make_pooled<TensorImpl>();
   impl->shape = shape;
   impl->dtype = dtype;
-  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape_numel(shape)) * element_size(dtype));
+  impl->storage = detail::make_pooled<Storage>(static_cast<std::size_t>(shape_numel(shape)) * element_size(dtype));
   return Tensor(std::move(impl));
 }
 
@@ -190,7 +191,7 @@ unsigned Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const 
   Node& n = hook_node(*this, "register_hook");
   const unsigned handle = next_hook_handle.fetch_add(1);
   std::lock_guard<std::mutex> lock(n.mutex);
-  n.pre_hooks.emplace_back(handle, std::move(hook));
+  n.pre_hooks.push_back(Node::PreHook{handle, grad_fn() ? impl_->output_nr : 0, std::move(hook)});
   return handle;
 }
 
@@ -208,13 +209,14 @@ unsigned Tensor::register_post_accumulate_grad_hook(std::function<void(const Ten
 void Tensor::remove_hook(unsigned handle) const {
   Node& n = hook_node(*this, "remove_hook");
   std::lock_guard<std::mutex> lock(n.mutex);
-  auto drop = [handle](auto& hooks) {
-    const auto it = std::find_if(hooks.begin(), hooks.end(), [handle](const auto& h) { return h.first == handle; });
+  auto drop = [](auto& hooks, auto matches) {
+    const auto it = std::find_if(hooks.begin(), hooks.end(), matches);
     if (it == hooks.end()) return false;
     hooks.erase(it);
     return true;
   };
-  if (!drop(n.pre_hooks) && !drop(n.post_accumulate_hooks))
+  if (!drop(n.pre_hooks, [handle](const Node::PreHook& h) { return h.handle == handle; }) &&
+      !drop(n.post_accumulate_hooks, [handle](const auto& h) { return h.first == handle; }))
     throw std::invalid_argument("remove_hook: no hook with handle " + std::to_string(handle) + " on this tensor");
 }
 
@@ -222,19 +224,24 @@ void Tensor::retain_grad() {
   TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "retain_grad"));
   if (!impl.requires_grad)
     throw std::invalid_argument("retain_grad: can't retain_grad on a tensor that has requires_grad = false");
-  if (impl.grad_fn) impl.grad_fn->retained = impl_;
+  if (impl.grad_fn) {
+    std::lock_guard<std::mutex> lock(impl.grad_fn->mutex);
+    auto& retained = impl.grad_fn->retained;
+    if (retained.size() <= impl.output_nr) retained.resize(impl.output_nr + 1);
+    retained[impl.output_nr] = impl_;
+  }
   impl.retains_grad = true;
 }
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_.get(), "grad_fn").grad_fn; }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
-  detail::run_backward({*this}, {gradient}, retain_graph || create_graph, create_graph, {}, false);
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
+  detail::run_backward({*this}, {gradient}, retain_graph.value_or(create_graph), create_graph, {}, false);
 }
 
 Tensor Tensor::detach() const {
   const TensorImpl& src = checked(impl_.get(), "detach");
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = detail::make_pooled<TensorImpl>();
   impl->shape = src.shape;
   impl->dtype = src.dtype;
   impl->storage = src.storage;

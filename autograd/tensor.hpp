@@ -66,7 +66,10 @@ struct TensorImpl {
   bool retains_grad = false;
   std::shared_ptr<TensorImpl> grad;  // accumulated gradient (leaves, or retain_grad)
   std::shared_ptr<Node> grad_fn;     // the node that produced this tensor (null for leaves)
+  std::uint32_t output_nr = 0;       // which output of grad_fn this tensor is
   std::shared_ptr<Node> grad_accumulator;  // leaves that require grad: lazily created sink node
+  /// Set (release) once grad_accumulator is created, so later lookups read it without a lock.
+  std::atomic<bool> grad_accumulator_ready{false};
 };
 
 /// A cheap shared handle to an n-dimensional, contiguous, row-major array (copying shares data,
@@ -118,10 +121,12 @@ class Tensor {
   void retain_grad();
   const std::shared_ptr<Node>& grad_fn() const;
   /// Reverse-mode gradient of this tensor w.r.t. every leaf that requires grad.
-  /// `gradient` must be given for non-scalars; the graph is released unless retain_graph.
-  /// With create_graph the backward pass is itself recorded (leaves' .grad keep a graph, so
-  /// they can be differentiated again); it implies retain_graph.
-  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false, bool create_graph = false) const;
+  /// `gradient` must be given for non-scalars; the graph is released unless retain_graph, which
+  /// defaults to create_graph when unset (libtorch's c10::optional<bool>). With create_graph the
+  /// backward pass is itself recorded (leaves' .grad keep a graph, so they can be differentiated
+  /// again).
+  void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
 
   /// A new tensor sharing data but cut from the graph (requires_grad = false).
   Tensor detach() const;

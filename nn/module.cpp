@@ -1,5 +1,7 @@
 #include "nn/module.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <functional>
 #include <ostream>
 #include <set>
@@ -14,6 +16,52 @@ namespace xg::nn {
 
 Tensor Module::forward(const Tensor&) {
   throw std::logic_error(type_name_ + " has no single-tensor forward(); call its own forward overload");
+}
+
+// ---- forward hooks ------------------------------------------------------------------------
+
+namespace {
+std::atomic<unsigned> next_forward_hook_handle{1};
+
+}  // namespace
+
+Tensor Module::operator()(const Tensor& input) {
+  if (forward_pre_hooks_.empty() && forward_hooks_.empty()) return forward(input);
+  Tensor x = input;
+  for (const auto& hook : std::vector<std::pair<unsigned, ForwardPreHook>>(forward_pre_hooks_)) {
+    Tensor replaced = hook.second(*this, x);
+    if (replaced.defined()) x = replaced;
+  }
+  Tensor out = forward(x);
+  for (const auto& hook : std::vector<std::pair<unsigned, ForwardHook>>(forward_hooks_)) {
+    Tensor replaced = hook.second(*this, x, out);
+    if (replaced.defined()) out = replaced;
+  }
+  return out;
+}
+
+unsigned Module::register_forward_pre_hook(ForwardPreHook hook) {
+  const unsigned handle = next_forward_hook_handle.fetch_add(1);
+  forward_pre_hooks_.emplace_back(handle, std::move(hook));
+  return handle;
+}
+
+unsigned Module::register_forward_hook(ForwardHook hook) {
+  const unsigned handle = next_forward_hook_handle.fetch_add(1);
+  forward_hooks_.emplace_back(handle, std::move(hook));
+  return handle;
+}
+
+void Module::remove_forward_hook(unsigned handle) {
+  auto drop = [handle](auto& hooks) {
+    const auto it = std::find_if(hooks.begin(), hooks.end(), [handle](const auto& h) { return h.first == handle; });
+    if (it == hooks.end()) return false;
+    hooks.erase(it);
+    return true;
+  };
+  if (!drop(forward_pre_hooks_) && !drop(forward_hooks_))
+    throw std::invalid_argument(type_name_ + ".remove_forward_hook: no forward hook with handle " +
+                                std::to_string(handle));
 }
 
 void Module::check_new_name(const std::string& name, const char* what) const {

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -80,6 +81,20 @@ class Module {
   void save(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
   void load(const std::string& path, bool strict = true);
 
+  // ---- forward hooks (PyTorch's nn.Module hooks; libtorch's C++ Module has none) -------------
+  /// Calls forward(input) with the hooks around it, as calling a PyTorch module does: pre-hooks
+  /// may replace the input, forward hooks the output (return an undefined Tensor to keep it), in
+  /// registration order. Calling forward() directly bypasses the hooks, as in PyTorch.
+  /// Sequential calls its children this way. Only the single-tensor forward has hooks.
+  Tensor operator()(const Tensor& input);
+  using ForwardPreHook = std::function<Tensor(Module& module, const Tensor& input)>;
+  using ForwardHook = std::function<Tensor(Module& module, const Tensor& input, const Tensor& output)>;
+  /// Returns a handle for remove_forward_hook.
+  unsigned register_forward_pre_hook(ForwardPreHook hook);
+  unsigned register_forward_hook(ForwardHook hook);
+  /// Removes a hook registered by either function; an unknown handle throws.
+  void remove_forward_hook(unsigned handle);
+
   const std::string& type_name() const { return type_name_; }
   /// The text inside the parentheses of the repr, e.g. "in_features=4, out_features=8, bias=True".
   virtual std::string extra_repr() const { return ""; }
@@ -97,6 +112,8 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> parameters_;
   std::vector<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::vector<std::pair<unsigned, ForwardPreHook>> forward_pre_hooks_;
+  std::vector<std::pair<unsigned, ForwardHook>> forward_hooks_;
 };
 
 /// PyTorch-style multi-line repr: "Net(\n  (fc1): Linear(in_features=4, ...)\n)".

@@ -9,7 +9,7 @@ using namespace xg;
 
 namespace {
 Tensor grad_of(const Tensor& y, const Tensor& x, bool create_graph = true) {
-  return autograd::grad({y}, {x}, {}, -1, create_graph)[0];
+  return autograd::grad({y}, {x}, {}, std::nullopt, create_graph)[0];
 }
 }  // namespace
 
@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(saved_handles_are_detached_again_after_double_backward) {
   Tensor x = xg::testing::leaf({3}, 6);
   Tensor y = sum(tanh(x) * x);
   Tensor g1 = autograd::grad({y}, {x}, {}, /*retain_graph=*/1, /*create_graph=*/true)[0];
-  Tensor again = autograd::grad({y}, {x}, {}, 1, false)[0];
+  Tensor again = autograd::grad({y}, {x}, {}, true, false)[0];
   BOOST_TEST(again.to_vector() == g1.detach().to_vector(), boost::test_tools::per_element());
   BOOST_TEST(!again.requires_grad());
 }
@@ -194,7 +194,7 @@ namespace {
 Tensor gradient_penalty(const std::function<Tensor(const Tensor&)>& discriminator, const Tensor& x_data) {
   AutoGradMode grad_on(true);
   Tensor x = x_data.detach().requires_grad_();
-  Tensor gx = autograd::grad({sum(discriminator(x))}, {x}, {}, -1, /*create_graph=*/true)[0];
+  Tensor gx = autograd::grad({sum(discriminator(x))}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
   return sum(mul(gx, gx));
 }
 

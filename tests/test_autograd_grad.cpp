@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(grad_rejects_unused_input_unless_allow_unused) {
   Tensor y = sum(x * x);
   check_throws<std::runtime_error>([&] { autograd::grad({y}, {x, unused}, {}, 1); },
                                    {"grad: input 1", "allow_unused"});
-  std::vector<Tensor> g = autograd::grad({y}, {x, unused}, {}, -1, false, /*allow_unused=*/true);
+  std::vector<Tensor> g = autograd::grad({y}, {x, unused}, {}, std::nullopt, false, /*allow_unused=*/true);
   BOOST_TEST(g[0].defined());
   BOOST_TEST(!g[1].defined());
 }
@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(create_graph_rejects_closures_computed_outside_the_graph) {
     return out;
   };
   check_throws<std::runtime_error>(
-      [&] { autograd::grad({sum(mul(raw_square(x), c))}, {x}, {}, -1, /*create_graph=*/true); },
+      [&] { autograd::grad({sum(mul(raw_square(x), c))}, {x}, {}, std::nullopt, /*create_graph=*/true); },
       {"raw_square: double backward (create_graph = true) is not supported by this op", "input 0"});
   // Without create_graph it is an ordinary op.
   Tensor g = autograd::grad({sum(mul(raw_square(x), c))}, {x})[0];
@@ -72,14 +72,14 @@ BOOST_AUTO_TEST_CASE(create_graph_through_linear_ops_records_the_gradient) {
   // y = -(3·x·c + 1) with c requiring grad: dy/dx = -3c is recorded, so d(Σ dy/dx)/dc = -3.
   Tensor x = xg::testing::leaf({1}, 8), c = xg::testing::leaf({1}, 9);
   Tensor y = neg(add(mul(x, 3.0), 1.0));
-  std::vector<Tensor> g = autograd::grad({y}, {x}, {c}, -1, /*create_graph=*/true);
+  std::vector<Tensor> g = autograd::grad({y}, {x}, {c}, std::nullopt, /*create_graph=*/true);
   BOOST_TEST(g[0].requires_grad());
   std::vector<Tensor> gg = autograd::grad({g[0]}, {c}, {ones({1}, kFloat64)});
   BOOST_TEST(gg[0].item() == -3.0);
 }
 
 BOOST_AUTO_TEST_CASE(readme_snippet_compiles_and_runs) {
-  // README.md, "Autograd beyond first order".
+  // The smallest autograd::grad use (the README's fuller example is examples/guides/autograd_beyond.cpp).
   xg::Tensor x = xg::randn({3, 4}, xg::kFloat64).requires_grad_();
   xg::Tensor w = xg::randn({4, 2}, xg::kFloat64).requires_grad_();
   xg::Tensor loss = xg::sum(xg::tanh(xg::matmul(x, w)));
