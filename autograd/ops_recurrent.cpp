@@ -7,7 +7,6 @@
 #include "autograd/creation.hpp"
 #include "autograd/detail/blas.hpp"
 #include "autograd/detail/kernel_utils.hpp"
-#include "autograd/detail/shape_kernels.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/node.hpp"
 

@@ -169,7 +169,7 @@ inline void bump_version(const Tensor& t) { t.impl()->storage->version.fetch_add
 
 /// Uninitialised tensor (internal building block of every op; contents are garbage).
 Tensor empty(const Shape& shape, Dtype dtype = kFloat32);
-/// Prints shape, dtype and values (PyTorch-like, abbreviated for large tensors).
+/// Prints the tensor as PyTorch does (see xg::repr in autograd/format.hpp).
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 }  // namespace xg

@@ -7,12 +7,7 @@ namespace xg::detail {
 
 SliceSpec slice_spec(const Shape& shape, std::int64_t d) {
   SliceSpec s;
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    const auto di = static_cast<std::int64_t>(i);
-    if (di < d) s.outer *= shape[i];
-    else if (di > d) s.inner *= shape[i];
-    else s.n = shape[i];
-  }
+  static_cast<AxisSplit&>(s) = split_at(shape, d);
   return s;
 }
 
@@ -114,14 +109,6 @@ void strided_copy(const Tensor& src, const Tensor& out, const std::vector<std::i
   if (sz.empty()) std::memcpy(d, s, es);
   else if (es == 4) strided_copy_impl<4>(s, d, sz, st);
   else strided_copy_impl<8>(s, d, sz, st);
-}
-
-Tensor alias_with_shape(const Tensor& x, const Shape& shape) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->shape = shape;
-  impl->dtype = x.dtype();
-  impl->storage = x.impl()->storage;
-  return Tensor(std::move(impl));
 }
 
 }  // namespace xg::detail
