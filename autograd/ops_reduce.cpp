@@ -10,6 +10,7 @@
 #include <xtensor/xoperation.hpp>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/shape_kernels.hpp"
 #include "autograd/detail/xreduce.hpp"
@@ -69,29 +70,51 @@ std::int64_t reduced_count(const Shape& shape, const std::vector<bool>& mask) {
 
 // ---- sum, mean ---------------------------------------------------------------------------
 
+// scale · Σ x over the dims in `mask`, summed in double (detail::sum_dims's fixed order).
+Tensor reduce_sum(const Tensor& x, const std::vector<bool>& mask, const Shape& out_shape, double scale) {
+  Tensor out = empty(out_shape, x.dtype());
+  detail::sum_dims(x, mask, detail::SumOrder::kGroups, /*in_double=*/true, scale, out);
+  return out;
+}
+
+// The backward of a sum: every input element receives scale · g at its output position (`kept`
+// is the output's keepdim shape): g broadcast back by the expand copy kernel, scaled in place.
+Tensor broadcast_back(const Tensor& g, const Shape& kept, const Shape& in_shape, double scale) {
+  Tensor gx = empty(in_shape, g.dtype());
+  detail::strided_copy(g, gx, broadcast_strides(kept, in_shape));
+  if (scale != 1.0)
+    dispatch_floating("sum_backward", g.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      T* p = gx.data<T>();
+      const T s = static_cast<T>(scale);
+      for (std::int64_t i = 0; i < gx.numel(); ++i) p[i] = p[i] * s;
+    });
+  return gx;
+}
+
 Tensor sum_impl(const char* op, const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim, bool average) {
   detail::check_floating(op, x);
   std::vector<bool> mask = reduced_dims(op, x.shape(), dims);
   const std::int64_t count = reduced_count(x.shape(), mask);
   // mean of nothing is 0/0 = NaN, as in PyTorch.
   const double scale = average ? (count == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 / count) : 1.0;
-  Tensor out = empty(reduced_shape(x.shape(), mask, keepdim), x.dtype());
-  detail::sum_dims(x, mask, detail::SumOrder::kGroups, /*in_double=*/true, scale, out);
-  if (needs_grad({&x}))
-    record(out, op, {x}, [kept = reduced_shape(x.shape(), mask, true), in_shape = x.shape(), scale](const Tensor& g) {
-      // Every input element receives scale · g at its output position: g broadcast back (the
-      // expand copy kernel) and scaled in place.
-      Tensor gx = empty(in_shape, g.dtype());
-      detail::strided_copy(g, gx, broadcast_strides(kept, in_shape));
-      if (scale != 1.0)
-        dispatch_floating("sum_backward", g.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          T* p = gx.data<T>();
-          const T s = static_cast<T>(scale);
-          for (std::int64_t i = 0; i < gx.numel(); ++i) p[i] = p[i] * s;
-        });
-      return std::vector<Tensor>{gx};
+  const Shape out_shape = reduced_shape(x.shape(), mask, keepdim);
+  Tensor out = reduce_sum(x, mask, out_shape, scale);
+  if (needs_grad({&x})) {
+    record(out, op, {x}, [mask, out_shape, kept = reduced_shape(x.shape(), mask, true), in_shape = x.shape(),
+                          scale](const Tensor& g) {
+      if (is_grad_enabled()) {
+        // create_graph: the broadcast is recorded, with this sum as its adjoint.
+        auto map = std::make_shared<const detail::LinearMap>(detail::LinearMap{
+            "sum_backward", "sum_backward_backward",
+            [kept, in_shape, scale](const Tensor& t) { return broadcast_back(t, kept, in_shape, scale); },
+            [mask, out_shape, scale](const Tensor& t) { return reduce_sum(t, mask, out_shape, scale); }});
+        return std::vector<Tensor>{detail::apply_linear(g, map)};
+      }
+      return std::vector<Tensor>{broadcast_back(g, kept, in_shape, scale)};
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
