@@ -328,6 +328,7 @@ Tensor logsumexp(const Tensor& x, const std::vector<std::int64_t>& dims, bool ke
              // d/dx_k logsumexp(x) = exp(x_k − y) = softmax(x)_k
              return std::vector<Tensor>{mul(reshape(g, kept), exp(sub(x, reshape(y, kept))))};
            });
+  detail::mark_double_differentiable(out);  // recorded ops on g and on saved x, y
   return out;
 }
 

@@ -329,6 +329,18 @@ BOOST_AUTO_TEST_CASE(logsumexp_dims_gradient) {
   check_gradient([](const std::vector<Tensor>& in) { return logsumexp(in[0], {-1, 0}, true); }, {leaf({2, 3, 2}, 35, -3, 3)});
 }
 
+BOOST_AUTO_TEST_CASE(logsumexp_and_amax_double_gradient) {
+  // Their backwards are recorded ops, so they differentiate again (create_graph).
+  for (auto fn : {std::function<Tensor(const std::vector<Tensor>&)>(
+                      [](const std::vector<Tensor>& in) { return logsumexp(in[0], {0, 2}); }),
+                  std::function<Tensor(const std::vector<Tensor>&)>(
+                      [](const std::vector<Tensor>& in) { return mul(amax(in[0], {1}), amax(in[0], {1})); })}) {
+    const GradcheckResult r = gradgradcheck(fn, {leaf({2, 3, 2}, 36, -3, 3)});
+    BOOST_TEST(r.checked_elements > 0);
+    BOOST_TEST(r.ok, r.message);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(logsumexp_rejects_bad_input) {
   check_throws([] { logsumexp(x23(), 2); }, {"logsumexp", "dim 2"});
   check_throws([] { logsumexp(from_vector({1, 2}, {2}, kInt64), 0); }, {"logsumexp", "int64"});
