@@ -22,28 +22,17 @@ using detail::dispatch_floating;
 
 namespace {
 
-// A tensor seen as (outer, size, inner) around one dim: element (o, c, j) sits at
-// (o·size + c)·inner + j, so the lanes along `dim` have stride `inner`.
-struct Lanes {
-  std::int64_t outer = 1, size = 1, inner = 1;
-};
+using Lanes = detail::AxisSplit;  // lanes along `dim` have stride `inner`
 
 Lanes lanes_of(const char* op, const Shape& shape, std::int64_t dim) {
-  const std::int64_t rank = static_cast<std::int64_t>(shape.size());
-  const std::int64_t d = normalize_dim(op, dim, rank);
-  Lanes l;
-  if (rank == 0) return l;  // a scalar is one lane of length 1
-  for (std::int64_t i = 0; i < d; ++i) l.outer *= shape[i];
-  l.size = shape[d];
-  for (std::int64_t i = d + 1; i < rank; ++i) l.inner *= shape[i];
-  return l;
+  return detail::split_at(shape, normalize_dim(op, dim, static_cast<std::int64_t>(shape.size())));
 }
 
 // Calls f(base, stride) for every lane (row along the dim) in a fixed order.
 template <typename F>
 void for_each_lane(const Lanes& l, F&& f) {
   for (std::int64_t o = 0; o < l.outer; ++o)
-    for (std::int64_t j = 0; j < l.inner; ++j) f(o * l.size * l.inner + j, l.inner);
+    for (std::int64_t j = 0; j < l.inner; ++j) f(o * l.n * l.inner + j, l.inner);
 }
 
 // y = softmax(x) (log_space false) or log_softmax(x) (true) along the lanes, max-subtracted.
@@ -53,17 +42,17 @@ void softmax_kernel(const Lanes& l, const T* x, T* y, bool log_space) {
     const T* xr = x + base;
     T* yr = y + base;
     T m = -std::numeric_limits<T>::infinity();
-    for (std::int64_t c = 0; c < l.size; ++c) m = std::max(m, xr[c * s]);
+    for (std::int64_t c = 0; c < l.n; ++c) m = std::max(m, xr[c * s]);
     if (std::isinf(m) && m < 0) m = 0;  // an all −inf lane: avoid (−inf) − (−inf)
     T sum = 0;
     if (log_space) {
-      for (std::int64_t c = 0; c < l.size; ++c) sum += std::exp(xr[c * s] - m);
+      for (std::int64_t c = 0; c < l.n; ++c) sum += std::exp(xr[c * s] - m);
       const T lse = m + std::log(sum);
-      for (std::int64_t c = 0; c < l.size; ++c) yr[c * s] = xr[c * s] - lse;
+      for (std::int64_t c = 0; c < l.n; ++c) yr[c * s] = xr[c * s] - lse;
     } else {
-      for (std::int64_t c = 0; c < l.size; ++c) sum += (yr[c * s] = std::exp(xr[c * s] - m));
+      for (std::int64_t c = 0; c < l.n; ++c) sum += (yr[c * s] = std::exp(xr[c * s] - m));
       const T inv = T(1) / sum;
-      for (std::int64_t c = 0; c < l.size; ++c) yr[c * s] *= inv;
+      for (std::int64_t c = 0; c < l.n; ++c) yr[c * s] *= inv;
     }
   });
 }
@@ -84,7 +73,7 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
     record(out, "softmax", {x}, [l, y = detail::save_for_backward(out)](const Tensor& g) {
       // dx = y ⊙ (g − Σ g⊙y) along the lane
       if (is_grad_enabled()) {  // create_graph: recorded on [outer, size, inner] views
-        const Shape lane{l.outer, l.size, l.inner};
+        const Shape lane{l.outer, l.n, l.inner};
         Tensor g3 = reshape(g, lane), y3 = reshape(y, lane);
         return one(reshape(mul(y3, sub(g3, sum(mul(g3, y3), {1}, true))), g.shape()));
       }
@@ -96,8 +85,8 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
         T* pd = dx.data<T>();
         for_each_lane(l, [&](std::int64_t base, std::int64_t s) {
           T dot = 0;
-          for (std::int64_t c = 0; c < l.size; ++c) dot += pg[base + c * s] * py[base + c * s];
-          for (std::int64_t c = 0; c < l.size; ++c) pd[base + c * s] = py[base + c * s] * (pg[base + c * s] - dot);
+          for (std::int64_t c = 0; c < l.n; ++c) dot += pg[base + c * s] * py[base + c * s];
+          for (std::int64_t c = 0; c < l.n; ++c) pd[base + c * s] = py[base + c * s] * (pg[base + c * s] - dot);
         });
       });
       return one(dx);
@@ -118,7 +107,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     record(out, "log_softmax", {x}, [l, y = detail::save_for_backward(out)](const Tensor& g) {
       // dx = g − exp(y)·Σg along the lane
       if (is_grad_enabled()) {  // create_graph: recorded on [outer, size, inner] views
-        const Shape lane{l.outer, l.size, l.inner};
+        const Shape lane{l.outer, l.n, l.inner};
         Tensor g3 = reshape(g, lane);
         return one(reshape(sub(g3, mul(exp(reshape(y, lane)), sum(g3, {1}, true))), g.shape()));
       }
@@ -130,8 +119,8 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
         T* pd = dx.data<T>();
         for_each_lane(l, [&](std::int64_t base, std::int64_t s) {
           T total = 0;
-          for (std::int64_t c = 0; c < l.size; ++c) total += pg[base + c * s];
-          for (std::int64_t c = 0; c < l.size; ++c)
+          for (std::int64_t c = 0; c < l.n; ++c) total += pg[base + c * s];
+          for (std::int64_t c = 0; c < l.n; ++c)
             pd[base + c * s] = pg[base + c * s] - std::exp(py[base + c * s]) * total;
         });
       });

@@ -25,12 +25,15 @@ using detail::simd_map_serial;
 
 namespace {
 
-// Class-index losses see input (N, C, d1, ...) as N·inner lanes of C classes with stride inner;
-// target element i = o·inner + j belongs to the lane starting at o·C·inner + j.
+// Class-index losses see input (N, C, d1, ...) split around the class dim: N·inner lanes of C
+// classes with stride inner (a (C) input is one lane); target element i = o·inner + j belongs to
+// the lane starting at o·C·inner + j.
 struct ClassLayout {
-  std::int64_t n = 1, classes = 1, inner = 1;
-  std::int64_t elements() const { return n * inner; }
-  std::int64_t lane_base(std::int64_t i) const { return (i / inner) * classes * inner + i % inner; }
+  detail::AxisSplit split;
+  std::int64_t classes() const { return split.n; }
+  std::int64_t inner() const { return split.inner; }
+  std::int64_t elements() const { return split.outer * split.inner; }
+  std::int64_t lane_base(std::int64_t i) const { return (i / split.inner) * split.n * split.inner + i % split.inner; }
 };
 
 ClassLayout check_class_loss(const char* op, const Tensor& input, const Tensor& target, const Tensor& weight,
@@ -40,34 +43,24 @@ ClassLayout check_class_loss(const char* op, const Tensor& input, const Tensor& 
   const Shape& si = input.shape();
   if (si.empty())
     throw std::invalid_argument(std::string(op) + ": input must be (C), (N, C) or (N, C, d1, ...), got []");
-  ClassLayout l;
-  Shape expected;
-  if (si.size() == 1) {
-    l.classes = si[0];
-  } else {
-    l.n = si[0];
-    l.classes = si[1];
-    expected.push_back(si[0]);
-    for (std::size_t d = 2; d < si.size(); ++d) {
-      expected.push_back(si[d]);
-      l.inner *= si[d];
-    }
-  }
+  const ClassLayout l{detail::split_at(si, si.size() == 1 ? 0 : 1)};
+  Shape expected = si;
+  expected.erase(expected.begin() + (si.size() == 1 ? 0 : 1));
   if (target.shape() != expected)
     throw std::invalid_argument(std::string(op) + ": input " + shape_str(si) + " needs target " +
                                 shape_str(expected) + ", got " + shape_str(target.shape()));
   if (weight.defined()) {
     detail::check_floating(op, weight, "weight");
     detail::check_same_dtype(op, input, weight);
-    if (weight.shape() != Shape{l.classes})
+    if (weight.shape() != Shape{l.classes()})
       throw std::invalid_argument(std::string(op) + ": weight " + shape_str(weight.shape()) +
-                                  " must have one entry per class (" + std::to_string(l.classes) + ")");
+                                  " must have one entry per class (" + std::to_string(l.classes()) + ")");
   }
   const std::int64_t* t = target.data<std::int64_t>();
   for (std::int64_t i = 0; i < target.numel(); ++i)
-    if (t[i] != ignore_index && (t[i] < 0 || t[i] >= l.classes))
+    if (t[i] != ignore_index && (t[i] < 0 || t[i] >= l.classes()))
       throw std::invalid_argument(std::string(op) + ": target " + std::to_string(t[i]) + " is out of bounds for " +
-                                  std::to_string(l.classes) + " classes");
+                                  std::to_string(l.classes()) + " classes");
   return l;
 }
 
@@ -106,14 +99,14 @@ Tensor recorded_scale(const Tensor& g, Reduction reduction, double denominator, 
 // of the class losses; ignored elements are left 0.
 template <typename F>
 Tensor per_class_constant(const ClassLayout& l, const Tensor& target, std::int64_t ignore, Dtype dtype, F&& f) {
-  Tensor out = zeros({l.n, l.classes, l.inner}, dtype);
+  Tensor out = zeros({l.split.outer, l.classes(), l.inner()}, dtype);
   dispatch_floating("loss_backward", dtype, [&](auto tag) {
     using T = decltype(tag);
     const std::int64_t* t = target.data<std::int64_t>();
     T* po = out.data<T>();
     for (std::int64_t i = 0; i < l.elements(); ++i) {
       if (t[i] == ignore) continue;
-      for (std::int64_t c = 0; c < l.classes; ++c) po[l.lane_base(i) + c * l.inner] = static_cast<T>(f(i, c, t[i]));
+      for (std::int64_t c = 0; c < l.classes(); ++c) po[l.lane_base(i) + c * l.inner()] = static_cast<T>(f(i, c, t[i]));
     }
   });
   return out;
@@ -129,7 +122,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   if (!(eps >= 0.0 && eps <= 1.0))
     throw std::invalid_argument(std::string(op) + ": label_smoothing must be in [0, 1], got " + std::to_string(eps));
   const bool grad = needs_grad({&input});
-  const std::int64_t ne = l.elements(), C = l.classes, s = l.inner;
+  const std::int64_t ne = l.elements(), C = l.classes(), s = l.inner();
   const std::int64_t* t = target.data<std::int64_t>();
   // Softmax probabilities are kept for the fused backward (computed here anyway: no exp there).
   Tensor probs = grad ? detail::empty_like(input) : Tensor();
@@ -189,7 +182,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
              if (is_grad_enabled()) {
                // create_graph: recorded, p = softmax(x) recomputed from x (attached), the bracket's
                // weights as constants laid out (n, C, inner).
-               const double smooth = eps / static_cast<double>(l.classes);
+               const double smooth = eps / static_cast<double>(l.classes());
                auto w_of = [&weight](std::int64_t c) { return weight.defined() ? weight.at({c}) : 1.0; };
                Tensor mass = per_class_constant(l, target, ignore, g.dtype(), [&](std::int64_t, std::int64_t, std::int64_t t) {
                  return (1 - eps) * w_of(t) + smooth * weight_total;
@@ -197,9 +190,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
                Tensor offset = per_class_constant(l, target, ignore, g.dtype(), [&](std::int64_t, std::int64_t c, std::int64_t t) {
                  return (c == t ? (1 - eps) * w_of(t) : 0.0) + smooth * w_of(c);
                });
-               const Shape lanes{l.n, l.classes, l.inner};
+               const Shape lanes{l.split.outer, l.classes(), l.inner()};
                Tensor p = reshape(softmax(x, x.dim() == 1 ? 0 : 1), lanes);
-               Tensor scale = recorded_scale(g, reduction, denominator, {l.n, 1, l.inner});
+               Tensor scale = recorded_scale(g, reduction, denominator, {l.split.outer, 1, l.inner()});
                return one(reshape(mul(scale, sub(mul(p, mass), offset)), x.shape()));
              }
              Tensor dx = detail::empty_like(probs);
@@ -209,7 +202,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
                const T* w = weight.defined() ? weight.data<T>() : nullptr;
                const std::int64_t* t = target.data<std::int64_t>();
                T* d = dx.data<T>();
-               const std::int64_t C = l.classes, s = l.inner;
+               const std::int64_t C = l.classes(), s = l.inner();
                const T smooth = static_cast<T>(eps / static_cast<double>(C));
                parallel_rows(l.elements(), C, kParallelElements, [&](std::int64_t first, std::int64_t last) {
                  for (std::int64_t i = first; i < last; ++i) {
@@ -250,7 +243,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOpti
       if (t[i] == options.ignore_index()) continue;
       const double wt = w ? w[t[i]] : 1.0;
       denominator += wt;
-      losses[static_cast<std::size_t>(i)] = -wt * x[l.lane_base(i) + t[i] * l.inner];
+      losses[static_cast<std::size_t>(i)] = -wt * x[l.lane_base(i) + t[i] * l.inner()];
     }
     out = reduce_loss<T>(losses, target.shape(), options.reduction(), denominator, log_probs.dtype());
   });
@@ -263,7 +256,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOpti
                Tensor pick = per_class_constant(l, target, ignore, g.dtype(), [&](std::int64_t, std::int64_t c, std::int64_t t) {
                  return c == t ? -(weight.defined() ? weight.at({t}) : 1.0) : 0.0;
                });
-               return one(reshape(mul(recorded_scale(g, reduction, denominator, {l.n, 1, l.inner}), pick), shape));
+               return one(reshape(mul(recorded_scale(g, reduction, denominator, {l.split.outer, 1, l.inner()}), pick), shape));
              }
              Tensor dx = zeros(shape, g.dtype());
              dispatch_floating("nll_loss", g.dtype(), [&](auto tag) {
@@ -273,7 +266,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOpti
                T* d = dx.data<T>();
                for (std::int64_t i = 0; i < l.elements(); ++i) {
                  if (t[i] == ignore) continue;
-                 d[l.lane_base(i) + t[i] * l.inner] =
+                 d[l.lane_base(i) + t[i] * l.inner()] =
                      -element_scale<T>(g, i, reduction, denominator) * (w ? w[t[i]] : T(1));
                }
              });

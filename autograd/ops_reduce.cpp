@@ -6,9 +6,15 @@
 #include <stdexcept>
 #include <string>
 
+#include <xtensor/xbroadcast.hpp>
+#include <xtensor/xoperation.hpp>
+
 #include "autograd/creation.hpp"
 #include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/shape_kernels.hpp"
+#include "autograd/detail/xreduce.hpp"
+#include "autograd/detail/xview.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
@@ -17,23 +23,12 @@
 
 namespace xg {
 using detail::dispatch_floating;
+using detail::xview;
 
 namespace {
 
-std::string dims_str(const std::vector<std::int64_t>& dims) { return shape_str(dims); }
-
-// The input seen as groups of adjacent dims that are all kept or all reduced (size-1 dims
-// dropped): sum over [2, 3, 4] dims {1, 2} is one kept group of 2 and one reduced group of 12,
-// so the kernel walks long contiguous rows instead of one element at a time.
-struct ReducePlan {
-  Shape sizes;                             // coalesced input sizes
-  std::vector<bool> reduced;               // per group
-  std::vector<std::int64_t> out_strides;   // per group, in output elements (0 for reduced)
-  Shape out_shape;                         // result shape (keepdim applied)
-  std::int64_t count = 1;                  // input elements folded into each output element
-};
-
-ReducePlan plan_reduce(const char* op, const Shape& shape, const std::vector<std::int64_t>& dims, bool keepdim) {
+// Which dims `dims` names (all of them when empty), validated; a scalar accepts 0 and -1.
+std::vector<bool> reduced_dims(const char* op, const Shape& shape, const std::vector<std::int64_t>& dims) {
   const auto rank = static_cast<std::int64_t>(shape.size());
   std::vector<bool> mask(shape.size(), dims.empty());
   std::vector<bool> seen(rank == 0 ? 1 : shape.size(), false);
@@ -41,192 +36,222 @@ ReducePlan plan_reduce(const char* op, const Shape& shape, const std::vector<std
     const std::int64_t nd = normalize_dim(op, d, rank);
     if (seen[nd])
       throw std::invalid_argument(std::string(op) + ": dim " + std::to_string(nd) + " appears multiple times in dims " +
-                                  dims_str(dims) + " (tensor of shape " + shape_str(shape) + ")");
+                                  shape_str(dims) + " (tensor of shape " + shape_str(shape) + ")");
     seen[nd] = true;
     if (rank > 0) mask[nd] = true;
   }
-  ReducePlan p;
-  for (std::size_t d = 0; d < shape.size(); ++d) {
-    if (mask[d]) {
-      p.count *= shape[d];
-      if (keepdim) p.out_shape.push_back(1);
-    } else {
-      p.out_shape.push_back(shape[d]);
-    }
-    if (shape[d] == 1) continue;
-    if (!p.sizes.empty() && p.reduced.back() == mask[d]) {
-      p.sizes.back() *= shape[d];
-    } else {
-      p.sizes.push_back(shape[d]);
-      p.reduced.push_back(mask[d]);
-    }
-  }
-  p.out_strides.assign(p.sizes.size(), 0);
-  std::int64_t stride = 1;
-  for (std::size_t g = p.sizes.size(); g-- > 0;)
-    if (!p.reduced[g]) {
-      p.out_strides[g] = stride;
-      stride *= p.sizes[g];
-    }
-  return p;
+  return mask;
 }
 
-// Walks the input row by row (a row is the innermost group); body(row, out_offset).
-template <typename Body>
-void for_each_input_row(const ReducePlan& p, Body&& body) {
-  if (p.sizes.empty()) {  // every dim has size 1: one element
-    body(std::int64_t{0}, std::int64_t{0});
-    return;
-  }
-  const std::size_t groups = p.sizes.size();
-  const std::int64_t inner = p.sizes.back();
-  const std::int64_t rows = inner == 0 ? 0 : shape_numel(p.sizes) / inner;
-  std::vector<std::int64_t> index(groups, 0);
-  std::int64_t off = 0;
-  for (std::int64_t r = 0; r < rows; ++r) {
-    body(r, off);
-    for (std::size_t g = groups - 1; g-- > 0;) {
-      off += p.out_strides[g];
-      if (++index[g] < p.sizes[g]) break;
-      off -= p.out_strides[g] * p.sizes[g];
-      index[g] = 0;
-    }
-  }
+// Strides (in elements) of a tensor of shape `kept` (x's shape with reduced dims as 1) seen
+// through x's shape: 0 along the reduced dims.
+std::vector<std::int64_t> broadcast_strides(const Shape& kept, const Shape& shape) {
+  std::vector<std::int64_t> strides = contiguous_strides(kept);
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    if (kept[d] != shape[d]) strides[d] = 0;
+  return strides;
 }
 
-bool inner_reduced(const ReducePlan& p) { return !p.sizes.empty() && p.reduced.back(); }
-std::int64_t inner_size(const ReducePlan& p) { return p.sizes.empty() ? 1 : p.sizes.back(); }
-
-// out[o] = scale · Σ x over the reduced dims, summed in double in row-major order of the input.
-Tensor reduce_sum(const char* op, const Tensor& x, const ReducePlan& p, double scale) {
-  Tensor out = empty(p.out_shape, x.dtype());
-  dispatch_floating(op, x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* in = x.data<T>();
-    T* po = out.data<T>();
-    const std::int64_t n_out = out.numel();
-    const std::int64_t inner = inner_size(p);
-    std::vector<double> acc(static_cast<std::size_t>(n_out), 0.0);
-    if (x.numel() > 0) {
-      if (inner_reduced(p)) {
-        for_each_input_row(p, [&](std::int64_t r, std::int64_t o) {
-          const T* row = in + r * inner;
-          double s = 0;
-          for (std::int64_t i = 0; i < inner; ++i) s += row[i];
-          acc[o] += s;
-        });
-      } else {
-        for_each_input_row(p, [&](std::int64_t r, std::int64_t o) {
-          const T* row = in + r * inner;
-          double* a = acc.data() + o;
-          for (std::int64_t i = 0; i < inner; ++i) a[i] += row[i];
-        });
-      }
-    }
-    for (std::int64_t i = 0; i < n_out; ++i) po[i] = static_cast<T>(acc[i] * scale);
-  });
+// The result's shape: reduced dims dropped, or kept as size 1.
+Shape reduced_shape(const Shape& shape, const std::vector<bool>& mask, bool keepdim) {
+  Shape out;
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    if (!mask[d]) out.push_back(shape[d]);
+    else if (keepdim) out.push_back(1);
   return out;
 }
 
-// The backward of a sum: every input element receives scale · g at its output position.
-Tensor broadcast_back(const Tensor& g, const Shape& in_shape, const ReducePlan& p, double scale) {
-  Tensor out = empty(in_shape, g.dtype());
-  if (out.numel() == 0) return out;
-  dispatch_floating("sum_backward", g.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* pg = g.data<T>();
-    T* po = out.data<T>();
-    const T s = static_cast<T>(scale);
-    const std::int64_t inner = inner_size(p);
-    const bool red = inner_reduced(p);
-    for_each_input_row(p, [&](std::int64_t r, std::int64_t o) {
-      T* row = po + r * inner;
-      if (red) {
-        const T v = pg[o] * s;
-        for (std::int64_t i = 0; i < inner; ++i) row[i] = v;
-      } else {
-        for (std::int64_t i = 0; i < inner; ++i) row[i] = pg[o + i] * s;
-      }
+std::int64_t reduced_count(const Shape& shape, const std::vector<bool>& mask) {
+  std::int64_t n = 1;
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    if (mask[d]) n *= shape[d];
+  return n;
+}
+
+// ---- sum, mean ---------------------------------------------------------------------------
+
+// scale · Σ x over the dims in `mask`, summed in double (detail::sum_dims's fixed order).
+Tensor reduce_sum(const Tensor& x, const std::vector<bool>& mask, const Shape& out_shape, double scale) {
+  Tensor out = empty(out_shape, x.dtype());
+  detail::sum_dims(x, mask, detail::SumOrder::kGroups, /*in_double=*/true, scale, out);
+  return out;
+}
+
+// The backward of a sum: every input element receives scale · g at its output position (`kept`
+// is the output's keepdim shape): g broadcast back by the expand copy kernel, scaled in place.
+Tensor broadcast_back(const Tensor& g, const Shape& kept, const Shape& in_shape, double scale) {
+  Tensor gx = empty(in_shape, g.dtype());
+  detail::strided_copy(g, gx, broadcast_strides(kept, in_shape));
+  if (scale != 1.0)
+    dispatch_floating("sum_backward", g.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      T* p = gx.data<T>();
+      const T s = static_cast<T>(scale);
+      for (std::int64_t i = 0; i < gx.numel(); ++i) p[i] = p[i] * s;
     });
-  });
-  return out;
+  return gx;
 }
 
 Tensor sum_impl(const char* op, const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim, bool average) {
   detail::check_floating(op, x);
-  ReducePlan p = plan_reduce(op, x.shape(), dims, keepdim);
+  std::vector<bool> mask = reduced_dims(op, x.shape(), dims);
+  const std::int64_t count = reduced_count(x.shape(), mask);
   // mean of nothing is 0/0 = NaN, as in PyTorch.
-  const double scale = average ? (p.count == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 / p.count) : 1.0;
-  Tensor out = reduce_sum(op, x, p, scale);
+  const double scale = average ? (count == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 / count) : 1.0;
+  const Shape out_shape = reduced_shape(x.shape(), mask, keepdim);
+  Tensor out = reduce_sum(x, mask, out_shape, scale);
   if (needs_grad({&x})) {
-    record(out, op, {x}, [p = std::move(p), in_shape = x.shape(), scale](const Tensor& g) {
+    record(out, op, {x}, [mask, out_shape, kept = reduced_shape(x.shape(), mask, true), in_shape = x.shape(),
+                          scale](const Tensor& g) {
       if (is_grad_enabled()) {
         // create_graph: the broadcast is recorded, with this sum as its adjoint.
         auto map = std::make_shared<const detail::LinearMap>(detail::LinearMap{
             "sum_backward", "sum_backward_backward",
-            [p, in_shape, scale](const Tensor& t) { return broadcast_back(t, in_shape, p, scale); },
-            [p, scale](const Tensor& t) { return reduce_sum("sum_backward_backward", t, p, scale); }});
+            [kept, in_shape, scale](const Tensor& t) { return broadcast_back(t, kept, in_shape, scale); },
+            [mask, out_shape, scale](const Tensor& t) { return reduce_sum(t, mask, out_shape, scale); }});
         return std::vector<Tensor>{detail::apply_linear(g, map)};
       }
-      return std::vector<Tensor>{broadcast_back(g, in_shape, p, scale)};
+      return std::vector<Tensor>{broadcast_back(g, kept, in_shape, scale)};
     });
   }
   return out;
 }
 
-// A single reduced dim seen as [outer, n, inner].
-struct DimSplit {
-  std::int64_t outer = 1, n = 1, inner = 1;
-  Shape out_shape;
+// ---- lane reductions (max, min, their indices, logsumexp) --------------------------------
+
+// x with its reduced dims moved last, so that output element o reduces the contiguous lane
+// data[o·length, (o+1)·length): x itself when the reduced dims are already the innermost ones,
+// else a copy by the permute kernel (detail::strided_copy).
+template <class T>
+struct Lanes {
+  Tensor moved;
+  const T* data = nullptr;
+  std::int64_t count = 1, length = 1;
 };
 
-DimSplit split_at(const char* op, const Shape& shape, std::int64_t dim, bool keepdim) {
-  const auto rank = static_cast<std::int64_t>(shape.size());
-  const std::int64_t d = normalize_dim(op, dim, rank);
-  DimSplit s;
-  for (std::int64_t i = 0; i < rank; ++i) {
-    if (i < d) s.outer *= shape[i];
-    else if (i > d) s.inner *= shape[i];
-    else s.n = shape[i];
-    if (i != d) s.out_shape.push_back(shape[i]);
-    else if (keepdim) s.out_shape.push_back(1);
+template <class T>
+Lanes<T> lanes_of(const Tensor& x, const std::vector<bool>& mask) {
+  Lanes<T> l;
+  const Shape& s = x.shape();
+  const std::vector<std::int64_t> own = contiguous_strides(s);
+  Shape moved_shape;
+  std::vector<std::int64_t> strides;
+  for (int pass = 0; pass < 2; ++pass)
+    for (std::size_t d = 0; d < s.size(); ++d)
+      if (mask[d] == (pass == 1)) {
+        moved_shape.push_back(s[d]);
+        strides.push_back(own[d]);
+        (pass == 1 ? l.length : l.count) *= s[d];
+      }
+  bool in_place = true, seen_reduced = false;
+  for (std::size_t d = 0; d < s.size(); ++d) {
+    if (s[d] == 1) continue;
+    if (mask[d]) seen_reduced = true;
+    else if (seen_reduced) in_place = false;  // a kept dim inside the reduced ones
   }
-  return s;
+  if (in_place) {
+    l.data = x.template data<T>();
+  } else {
+    l.moved = empty(moved_shape, x.dtype());
+    detail::strided_copy(x, l.moved, strides);
+    l.data = l.moved.template data<T>();
+  }
+  return l;
 }
 
-// values[o, i] = max_k x[o, k, i], indices = the first such k; a NaN beats everything (as in
-// PyTorch, max propagates NaN) and the first NaN wins.
-std::pair<Tensor, Tensor> max_kernel(const char* op, const Tensor& x, std::int64_t dim, bool keepdim) {
+// For each lane, the first element that beats every other: NaN beats everything (max and min
+// propagate NaN, as in PyTorch) and the first NaN wins. Returns values and indices along the lane.
+template <class T, class Beats>
+void extreme_lanes(const Lanes<T>& l, T* values, std::int64_t* indices, Beats beats) {
+  for (std::int64_t o = 0; o < l.count; ++o) {
+    const T* lane = l.data + o * l.length;
+    T best = lane[0];
+    std::int64_t arg = 0;
+    for (std::int64_t k = 1; k < l.length; ++k)
+      if (beats(lane[k], best) || (std::isnan(lane[k]) && !std::isnan(best))) best = lane[k], arg = k;
+    values[o] = best;
+    indices[o] = arg;
+  }
+}
+
+struct Extreme {
+  Tensor values, indices;  // indices along the lane (what argmax returns)
+};
+
+// `dims` as the caller gave them (for the error message); `mask` the dims they name.
+Extreme extreme(const char* op, const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim, bool largest) {
   detail::check_floating(op, x);
-  const DimSplit s = split_at(op, x.shape(), dim, keepdim);
-  if (s.n == 0)
-    throw std::invalid_argument(std::string(op) + ": cannot reduce over dim " + std::to_string(dim) +
-                                " of size 0 (tensor of shape " + shape_str(x.shape()) + "): there is no maximum");
-  Tensor values = empty(s.out_shape, x.dtype());
-  Tensor indices = empty(s.out_shape, kInt64);
+  const Shape& s = x.shape();
+  const std::vector<bool> mask = reduced_dims(op, s, dims);
+  for (std::size_t d = 0; d < s.size(); ++d)
+    if (mask[d] && s[d] == 0)
+      throw std::invalid_argument(std::string(op) + ": cannot reduce over dim " +
+                                  (dims.size() == 1 ? std::to_string(dims[0]) : std::to_string(d)) +
+                                  " of size 0 (tensor of shape " + shape_str(s) + "): there is no " +
+                                  (largest ? "maximum" : "minimum"));
+  const Shape out_shape = reduced_shape(s, mask, keepdim);
+  Extreme e{empty(out_shape, x.dtype()), empty(out_shape, kInt64)};
   dispatch_floating(op, x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* in = x.data<T>();
-    T* pv = values.data<T>();
-    std::int64_t* pi = indices.data<std::int64_t>();
-    for (std::int64_t o = 0; o < s.outer; ++o) {
-      const T* base = in + o * s.n * s.inner;
-      T* best = pv + o * s.inner;
-      std::int64_t* arg = pi + o * s.inner;
-      for (std::int64_t i = 0; i < s.inner; ++i) best[i] = base[i], arg[i] = 0;
-      for (std::int64_t k = 1; k < s.n; ++k) {
-        const T* row = base + k * s.inner;
-        for (std::int64_t i = 0; i < s.inner; ++i)
-          if (row[i] > best[i] || (std::isnan(row[i]) && !std::isnan(best[i]))) best[i] = row[i], arg[i] = k;
-      }
-    }
+    const Lanes<T> l = lanes_of<T>(x, mask);
+    std::int64_t* idx = e.indices.data<std::int64_t>();
+    if (largest) extreme_lanes(l, e.values.data<T>(), idx, [](T a, T b) { return a > b; });
+    else extreme_lanes(l, e.values.data<T>(), idx, [](T a, T b) { return a < b; });
   });
-  return {values, indices};
+  return e;
+}
+
+// The gradient of a reduction whose output `y` (keepdim shape `kept`) picked input elements:
+// g spread evenly over the elements equal to their output (ties share, as PyTorch's amax/amin
+// and full max/min do). The weights are fixed at forward time, so backward is recorded ops.
+Tensor even_share_weights(const Tensor& x, const Tensor& y, const Shape& kept, const std::vector<bool>& mask) {
+  Tensor w = empty(x.shape(), x.dtype());
+  dispatch_floating("amax", x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    auto hit = xt::cast<T>(xt::equal(xview<T>(x), xt::broadcast(xview<T>(y, detail::xshape(kept)), detail::xshape(x.shape()))));
+    xview<T>(w) = hit;
+  });
+  Tensor counts = empty(kept, x.dtype());
+  detail::sum_dims(w, mask, detail::SumOrder::kGroups, true, 1.0, counts);
+  return div(w, counts);  // grad mode is off here: a constant
+}
+
+Tensor amax_impl(const char* op, const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim, bool largest) {
+  detail::check_floating(op, x);
+  const std::vector<bool> mask = reduced_dims(op, x.shape(), dims);
+  Tensor out = extreme(op, x, dims, keepdim, largest).values;
+  if (needs_grad({&x})) {
+    const Shape kept = reduced_shape(x.shape(), mask, true);
+    Tensor weights;
+    {
+      NoGradGuard no_grad;
+      weights = even_share_weights(x, out, kept, mask);
+    }
+    record(out, op, {x}, [weights, kept, in_shape = x.shape()](const Tensor& g) {
+      return std::vector<Tensor>{mul(expand(reshape(g, kept), in_shape), weights)};
+    });
+  }
+  return out;
+}
+
+// out = log Σ exp(x) over each lane, in double: the lane's max is subtracted first unless it is
+// infinite (all −inf gives −inf, +inf gives +inf, as in PyTorch).
+template <class T>
+void logsumexp_lanes(const Lanes<T>& l, T* out) {
+  for (std::int64_t o = 0; o < l.count; ++o) {
+    const T* lane = l.data + o * l.length;
+    double shift = -std::numeric_limits<double>::infinity();
+    for (std::int64_t k = 0; k < l.length; ++k) shift = std::fmax(shift, lane[k]);
+    if (std::isinf(shift)) shift = 0;
+    double acc = 0;
+    for (std::int64_t k = 0; k < l.length; ++k) acc += std::exp(double(lane[k]) - shift);
+    out[o] = static_cast<T>(std::log(acc) + shift);
+  }
 }
 
 // max's backward as a linear map of g and its adjoint: g scattered to the chosen indices along
 // the dim (zeros elsewhere), and t gathered from them.
-Tensor scatter_at_indices(const Tensor& g, const DimSplit& s, const Shape& in_shape, const Tensor& idx) {
+Tensor scatter_at_indices(const Tensor& g, const detail::AxisSplit& s, const Shape& in_shape, const Tensor& idx) {
   Tensor out = zeros(in_shape, g.dtype());
   dispatch_floating("max_backward", g.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -238,8 +263,8 @@ Tensor scatter_at_indices(const Tensor& g, const DimSplit& s, const Shape& in_sh
   return out;
 }
 
-Tensor gather_at_indices(const Tensor& t, const DimSplit& s, const Tensor& idx) {
-  Tensor out = empty(s.out_shape, t.dtype());
+Tensor gather_at_indices(const Tensor& t, const detail::AxisSplit& s, const Shape& out_shape, const Tensor& idx) {
+  Tensor out = empty(out_shape, t.dtype());
   dispatch_floating("max_backward_backward", t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* pt = t.data<T>();
@@ -262,77 +287,70 @@ Tensor mean(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim
 }
 
 std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
-  auto [values, indices] = max_kernel("max", x, dim, keepdim);
+  Extreme e = extreme("max", x, {dim}, keepdim, true);
   if (needs_grad({&x})) {
-    const DimSplit s = split_at("max", x.shape(), dim, keepdim);
+    const detail::AxisSplit s = detail::split_at(x.shape(), normalize_dim("max", dim, x.dim()));
     // One node for values and indices (int64, so not differentiable: they get no grad_fn).
-    record_multi({values, indices}, "max", {x}, [s, in_shape = x.shape(), idx = indices](const std::vector<Tensor>& grads) {
-      const Tensor& g = grads[0];
-      if (is_grad_enabled()) {
-        // create_graph: the scatter is recorded, with the gather at the same indices as its adjoint.
-        auto map = std::make_shared<const detail::LinearMap>(detail::LinearMap{
-            "max_backward", "max_backward_backward",
-            [s, in_shape, idx](const Tensor& t) { return scatter_at_indices(t, s, in_shape, idx); },
-            [s, idx](const Tensor& t) { return gather_at_indices(t, s, idx); }});
-        return std::vector<Tensor>{detail::apply_linear(g, map)};
-      }
-      // Only the first maximal element receives the gradient.
-      return std::vector<Tensor>{scatter_at_indices(g, s, in_shape, idx)};
-    });
+    record_multi({e.values, e.indices}, "max", {x},
+                 [s, in_shape = x.shape(), out_shape = e.values.shape(), idx = e.indices](const std::vector<Tensor>& grads) {
+                   const Tensor& g = grads[0];
+                   if (is_grad_enabled()) {
+                     // create_graph: the scatter is recorded, with the gather at the same indices as its adjoint.
+                     auto map = std::make_shared<const detail::LinearMap>(detail::LinearMap{
+                         "max_backward", "max_backward_backward",
+                         [s, in_shape, idx](const Tensor& t) { return scatter_at_indices(t, s, in_shape, idx); },
+                         [s, out_shape, idx](const Tensor& t) { return gather_at_indices(t, s, out_shape, idx); }});
+                     return std::vector<Tensor>{detail::apply_linear(g, map)};
+                   }
+                   // Only the first maximal element receives the gradient.
+                   return std::vector<Tensor>{scatter_at_indices(g, s, in_shape, idx)};
+                 });
   }
-  return {values, indices};
+  return {e.values, e.indices};
 }
 
-Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) { return max_kernel("argmax", x, dim, keepdim).second; }
+Tensor max(const Tensor& x) { return amax_impl("max", x, {}, false, true); }
+Tensor min(const Tensor& x) { return amax_impl("min", x, {}, false, false); }
+Tensor amax(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  return amax_impl("amax", x, dims, keepdim, true);
+}
+Tensor amin(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim) {
+  return amax_impl("amin", x, dims, keepdim, false);
+}
+
+Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return extreme("argmax", x, {dim}, keepdim, true).indices;
+}
+Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return extreme("argmin", x, {dim}, keepdim, false).indices;
+}
+// Without a dim: the index into the flattened tensor (torch.argmax(input)).
+Tensor argmax(const Tensor& x) {
+  return extreme("argmax", x, {}, false, true).indices;
+}
+Tensor argmin(const Tensor& x) {
+  return extreme("argmin", x, {}, false, false).indices;
+}
 
 Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return logsumexp(x, std::vector<std::int64_t>{dim}, keepdim);
+}
+
+Tensor logsumexp(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim) {
   detail::check_floating("logsumexp", x);
-  const DimSplit s = split_at("logsumexp", x.shape(), dim, keepdim);
-  Tensor out = empty(s.out_shape, x.dtype());
+  const std::vector<bool> mask = reduced_dims("logsumexp", x.shape(), dims);
+  Tensor out = empty(reduced_shape(x.shape(), mask, keepdim), x.dtype());
   dispatch_floating("logsumexp", x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* in = x.data<T>();
-    T* po = out.data<T>();
-    std::vector<double> shift(static_cast<std::size_t>(s.inner)), acc(static_cast<std::size_t>(s.inner));
-    for (std::int64_t o = 0; o < s.outer; ++o) {
-      const T* base = in + o * s.n * s.inner;
-      std::fill(shift.begin(), shift.end(), -std::numeric_limits<double>::infinity());
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (std::int64_t k = 0; k < s.n; ++k)
-        for (std::int64_t i = 0; i < s.inner; ++i) shift[i] = std::fmax(shift[i], base[k * s.inner + i]);
-      // An infinite (or absent) max is not subtracted, as in PyTorch: all −inf gives −inf, +inf gives +inf.
-      for (double& m : shift)
-        if (std::isinf(m)) m = 0;
-      for (std::int64_t k = 0; k < s.n; ++k)
-        for (std::int64_t i = 0; i < s.inner; ++i) acc[i] += std::exp(double(base[k * s.inner + i]) - shift[i]);
-      for (std::int64_t i = 0; i < s.inner; ++i) po[o * s.inner + i] = static_cast<T>(std::log(acc[i]) + shift[i]);
-    }
+    logsumexp_lanes(lanes_of<T>(x, mask), out.data<T>());
   });
-  if (needs_grad({&x})) {
-    record(out, "logsumexp", {x}, [s, x = detail::save_for_backward(x), y = detail::save_for_backward(out)](const Tensor& g) {
-      // d/dx_k logsumexp(x) = exp(x_k − y) = softmax(x)_k
-      if (is_grad_enabled()) {  // create_graph: recorded, x and y seen as [outer, n, inner]
-        const Shape lane{s.outer, s.n, s.inner}, reduced{s.outer, 1, s.inner};
-        Tensor softmax = exp(sub(reshape(x, lane), reshape(y, reduced)));
-        return std::vector<Tensor>{reshape(mul(reshape(g, reduced), softmax), x.shape())};
-      }
-      Tensor gx = detail::empty_like(x);
-      dispatch_floating("logsumexp_backward", g.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* pg = g.data<T>();
-        const T* px = x.data<T>();
-        const T* py = y.data<T>();
-        T* po = gx.data<T>();
-        for (std::int64_t o = 0; o < s.outer; ++o)
-          for (std::int64_t k = 0; k < s.n; ++k) {
-            const std::int64_t base = (o * s.n + k) * s.inner;
-            for (std::int64_t i = 0; i < s.inner; ++i)
-              po[base + i] = pg[o * s.inner + i] * std::exp(px[base + i] - py[o * s.inner + i]);
-          }
-      });
-      return std::vector<Tensor>{gx};
-    });
-  }
+  if (needs_grad({&x}))
+    record(out, "logsumexp", {x},
+           [kept = reduced_shape(x.shape(), mask, true), x = detail::save_for_backward(x),
+            y = detail::save_for_backward(out)](const Tensor& g) {
+             // d/dx_k logsumexp(x) = exp(x_k − y) = softmax(x)_k
+             return std::vector<Tensor>{mul(reshape(g, kept), exp(sub(x, reshape(y, kept))))};
+           });
   return out;
 }
 

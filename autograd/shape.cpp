@@ -48,6 +48,8 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
   return out;
 }
 
+std::ostream& operator<<(std::ostream& os, const Shape& shape) { return os << shape_str(shape); }
+
 std::vector<std::int64_t> contiguous_strides(const Shape& shape) {
   std::vector<std::int64_t> strides(shape.size());
   std::int64_t s = 1;

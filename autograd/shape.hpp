@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ void check_shape_valid(const char* op, const Shape& shape);
 std::int64_t normalize_dim(const char* op, std::int64_t dim, std::int64_t rank);
 /// NumPy/PyTorch broadcasting of two shapes; throws "<op>: shapes [..] and [..] cannot be broadcast".
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+/// Writes shape_str(shape), "[2, 3]". Shape is a std::vector, so argument-dependent lookup does
+/// not find this outside namespace xg: write `using xg::operator<<;` (or `using namespace xg;`).
+std::ostream& operator<<(std::ostream& os, const Shape& shape);
 /// Row-major strides in elements.
 std::vector<std::int64_t> contiguous_strides(const Shape& shape);
 

@@ -290,33 +290,6 @@ Tensor Tensor::to(Dtype target) const {
 
 // ---- printing --------------------------------------------------------------------------
 
-std::ostream& operator<<(std::ostream& os, const Tensor& t) {
-  if (!t.defined()) return os << "tensor(undefined)";
-  std::ostringstream body;
-  body << std::setprecision(4);
-  const std::int64_t n = t.numel();
-  const std::int64_t last = t.dim() == 0 ? 1 : t.shape().back();
-  const bool abbreviate = n > 1000;
-  body << "tensor(";
-  if (t.dim() == 0) {
-    body << element(t, 0);
-  } else {
-    for (std::int64_t i = 0; i < n; ++i) {
-      if (abbreviate && i == 3 && n > 6) {
-        body << " ..., ";
-        i = n - 3;
-      }
-      if (last > 0 && i % last == 0) body << (i == 0 ? "[" : "\n        [");
-      body << element(t, i);
-      body << ((i + 1) % last == 0 ? "]" : ", ");
-    }
-    if (n == 0) body << "[]";
-  }
-  body << ", shape=" << shape_str(t.shape()) << ", dtype=" << dtype_name(t.dtype());
-  if (t.grad_fn()) body << ", grad_fn=<" << t.grad_fn()->name << ">";
-  else if (t.requires_grad()) body << ", requires_grad=True";
-  body << ")";
-  return os << body.str();
-}
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << repr(t); }
 
 }  // namespace xg

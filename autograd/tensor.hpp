@@ -303,7 +303,7 @@ inline void bump_version(const Tensor& t) { t.impl()->storage->version.fetch_add
 Tensor empty(const Shape& shape, Dtype dtype = kFloat32);
 /// Uninitialised, with t's shape and dtype (torch::empty_like).
 inline Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype()); }
-/// Prints shape, dtype and values (PyTorch-like, abbreviated for large tensors).
+/// Prints the tensor as PyTorch does (see xg::repr in autograd/format.hpp).
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 }  // namespace xg

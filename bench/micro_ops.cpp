@@ -153,6 +153,46 @@ void BM_CrossEntropyThreads(benchmark::State& state) {
 }
 BENCHMARK(BM_CrossEntropyThreads)->Arg(1)->Arg(2)->UseRealTime();
 
+// The generic (indexing) layer, issue 12: shapes from the issue's speed table. Forward only,
+// no grad: what the kernel costs.
+void BM_BroadcastAdd(benchmark::State& state) {  // (32, 512) + (512)
+  xg::Generator g(8);
+  const xg::Tensor a = xg::randn({32, 512}, g), b = xg::randn({512}, g);
+  for (auto _ : state) benchmark::DoNotOptimize(xg::add(a, b).raw_data());
+}
+BENCHMARK(BM_BroadcastAdd);
+
+void BM_SumDim(benchmark::State& state) {  // (512, 512).sum({dim}), Arg = dim
+  xg::Generator g(9);
+  const xg::Tensor x = xg::randn({512, 512}, g);
+  const std::int64_t dim = state.range(0);
+  for (auto _ : state) benchmark::DoNotOptimize(xg::sum(x, {dim}).raw_data());
+}
+BENCHMARK(BM_SumDim)->Arg(0)->Arg(1);
+
+void BM_Permute(benchmark::State& state) {  // (64, 32, 16).permute({2, 0, 1})
+  xg::Generator g(10);
+  const xg::Tensor x = xg::randn({64, 32, 16}, g);
+  for (auto _ : state) benchmark::DoNotOptimize(xg::permute(x, {2, 0, 1}).raw_data());
+}
+BENCHMARK(BM_Permute);
+
+void BM_Cat(benchmark::State& state) {  // cat of 8 × (32, 512) along dim 0
+  xg::Generator g(11);
+  std::vector<xg::Tensor> parts;
+  for (int i = 0; i < 8; ++i) parts.push_back(xg::randn({32, 512}, g));
+  for (auto _ : state) benchmark::DoNotOptimize(xg::cat(parts, 0).raw_data());
+}
+BENCHMARK(BM_Cat);
+
+void BM_IndexSelect(benchmark::State& state) {  // 3200 rows of a (65, 64) table (an embedding lookup)
+  xg::Generator g(12);
+  const xg::Tensor table = xg::randn({65, 64}, g);
+  const xg::Tensor index = xg::randint(0, 65, {3200}, g);
+  for (auto _ : state) benchmark::DoNotOptimize(xg::index_select(table, 0, index).raw_data());
+}
+BENCHMARK(BM_IndexSelect);
+
 }  // namespace
 
 int main(int argc, char** argv) {

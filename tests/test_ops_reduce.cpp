@@ -196,6 +196,81 @@ BOOST_AUTO_TEST_CASE(max_rejects_bad_dim_and_int64) {
   check_throws([] { argmax(from_vector({1, 2}, {2}, kInt64), 0); }, {"argmax", "int64"});
 }
 
+// ---- argmin, argmax/argmin without dim, max()/min(), amax/amin --------------------------
+
+BOOST_AUTO_TEST_CASE(argmin_value) {
+  Tensor x = from_vector({1, 3, 3, 5, 2, 5}, {2, 3});
+  BOOST_TEST(v(argmin(x, 1)) == std::vector<double>({0, 1}), boost::test_tools::per_element());
+  Tensor b = argmin(x, 0, true);
+  BOOST_TEST((b.shape() == Shape({1, 3})));
+  BOOST_TEST(v(b) == std::vector<double>({0, 1, 0}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(argmax_without_dim_value) {
+  // torch.argmax(input): the index into the flattened tensor, first occurrence.
+  Tensor x = from_vector({1, 3, 3, 5, 2, 5}, {2, 3});
+  BOOST_TEST(argmax(x).shape().empty());
+  BOOST_TEST(argmax(x).item() == 3.0);
+  BOOST_TEST(argmin(x).item() == 0.0);
+  BOOST_TEST(argmax(x234()).item() == 23.0);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  BOOST_TEST(argmax(from_vector({1, nan, 7, nan}, {2, 2}, kFloat64)).item() == 1.0);
+  BOOST_TEST(argmin(from_vector({1, 2, nan, -7}, {2, 2}, kFloat64)).item() == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(max_all_value) {
+  Tensor x = from_vector({1, 3, 3, 5, 2, 5}, {2, 3});
+  BOOST_TEST(max(x).shape().empty());
+  BOOST_TEST(max(x).item() == 5.0);
+  BOOST_TEST(min(x).item() == 1.0);
+  BOOST_TEST(std::isnan(max(from_vector({1, std::nan(""), 2}, {3})).item()));
+  BOOST_TEST(std::isnan(min(from_vector({1, std::nan(""), 2}, {3})).item()));
+  BOOST_TEST(max(scalar_tensor(-2.5)).item() == -2.5);
+}
+
+BOOST_AUTO_TEST_CASE(max_all_gradient_shares_ties) {
+  // PyTorch's max()/min() backward spreads the gradient evenly over the elements equal to the result.
+  Tensor x = from_vector({1, 3, 3, 5, 2, 5}, {2, 3}, kFloat64).requires_grad_();
+  max(x).backward();
+  BOOST_TEST(v(x.grad()) == std::vector<double>({0, 0, 0, 0.5, 0, 0.5}), boost::test_tools::per_element());
+  Tensor y = from_vector({4, 1, 3}, {3}, kFloat64).requires_grad_();
+  mul(min(y), 3.0).backward();
+  BOOST_TEST(v(y.grad()) == std::vector<double>({0, 3, 0}), boost::test_tools::per_element());
+  check_gradient([](const std::vector<Tensor>& in) { return max(in[0]); }, {leaf({3, 4}, 41)});
+  check_gradient([](const std::vector<Tensor>& in) { return min(in[0]); }, {leaf({2, 1, 3}, 42)});
+}
+
+BOOST_AUTO_TEST_CASE(amax_value) {
+  // x[i, j, k] = 12 i + 4 j + k: over i and k the largest is 12 + 4 j + 3, the smallest 4 j.
+  check_close(amax(x234(), {0, 2}), from_vector({15, 19, 23}, {3}));
+  check_close(amin(x234(), {2, 0}, true), from_vector({0, 4, 8}, {1, 3, 1}));
+  // Over the middle dim: 12 i + 8 + k.
+  check_close(amax(x234(kFloat64), {1}), from_vector({8, 9, 10, 11, 20, 21, 22, 23}, {2, 4}, kFloat64));
+  check_close(amax(x234(), {}), scalar_tensor(23));  // empty dims = all dims
+  check_close(amin(x234(), {-1}), from_vector({0, 4, 8, 12, 16, 20}, {2, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(amax_gradient) {
+  for (const Shape& shape : {Shape{3, 4}, Shape{2, 3, 2}}) {
+    check_gradient([](const std::vector<Tensor>& in) { return amax(in[0], {0}); }, {leaf(shape, 43)});
+    check_gradient([](const std::vector<Tensor>& in) { return amin(in[0], {-1}, true); }, {leaf(shape, 44)});
+  }
+  check_gradient([](const std::vector<Tensor>& in) { return amax(in[0], {0, 2}, true); }, {leaf({2, 3, 2}, 45)});
+  // Ties share: amax over dim 1 of [[2, 2, 1]] gives each 2 half.
+  Tensor x = from_vector({2, 2, 1}, {1, 3}, kFloat64).requires_grad_();
+  amax(x, {1}).backward(from_vector({4}, {1}, kFloat64));
+  BOOST_TEST(v(x.grad()) == std::vector<double>({2, 2, 0}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(amax_rejects_empty_and_bad_dims) {
+  check_throws([] { amax(zeros({0, 3}), {0}); }, {"amax", "dim 0", "size 0", "[0, 3]"});
+  check_throws([] { max(zeros({2, 0})); }, {"max", "size 0", "[2, 0]"});
+  check_throws([] { argmax(zeros({0})); }, {"argmax", "size 0"});
+  check_throws([] { amin(x23(), {1, -1}); }, {"amin", "dim 1", "multiple"});
+  check_throws([] { amax(x23(), {2}); }, {"amax", "dim 2"});
+  check_throws([] { argmin(from_vector({1, 2}, {2}, kInt64)); }, {"argmin", "int64"});
+}
+
 // ---- logsumexp --------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(logsumexp_value) {
@@ -230,7 +305,44 @@ BOOST_AUTO_TEST_CASE(logsumexp_gradient) {
   BOOST_TEST(v(x.grad()) == std::vector<double>({0.25, 0.25, 0.25, 0.25}), boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(logsumexp_dims_value) {
+  // Over dims {0, 2} of x[i, j, k] = 12 i + 4 j + k, summed here term by term.
+  Tensor x = x234(kFloat64);
+  std::vector<double> expected;
+  for (int j = 0; j < 3; ++j) {
+    double acc = 0;
+    for (int i = 0; i < 2; ++i)
+      for (int k = 0; k < 4; ++k) acc += std::exp(12.0 * i + 4.0 * j + k - 23.0);
+    expected.push_back(std::log(acc) + 23.0);
+  }
+  check_close(logsumexp(x, {0, 2}), from_vector(expected, {3}, kFloat64), 1e-12);
+  check_close(logsumexp(x, {2, 0}, true), from_vector(expected, {1, 3, 1}, kFloat64), 1e-12);
+  // One dim in a list is the single-dim form; an empty list is every dim.
+  check_close(logsumexp(x, {1}), logsumexp(x, 1), 0);
+  double all = 0;
+  for (int e = 0; e < 24; ++e) all += std::exp(e - 23.0);
+  BOOST_TEST(logsumexp(x, std::vector<std::int64_t>{}).item() == std::log(all) + 23.0, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(logsumexp_dims_gradient) {
+  check_gradient([](const std::vector<Tensor>& in) { return logsumexp(in[0], {0, 2}); }, {leaf({2, 3, 2}, 34, -3, 3)});
+  check_gradient([](const std::vector<Tensor>& in) { return logsumexp(in[0], {-1, 0}, true); }, {leaf({2, 3, 2}, 35, -3, 3)});
+}
+
+BOOST_AUTO_TEST_CASE(logsumexp_and_amax_double_gradient) {
+  // Their backwards are recorded ops, so they differentiate again (create_graph).
+  for (auto fn : {std::function<Tensor(const std::vector<Tensor>&)>(
+                      [](const std::vector<Tensor>& in) { return logsumexp(in[0], {0, 2}); }),
+                  std::function<Tensor(const std::vector<Tensor>&)>(
+                      [](const std::vector<Tensor>& in) { return mul(amax(in[0], {1}), amax(in[0], {1})); })}) {
+    const GradcheckResult r = gradgradcheck(fn, {leaf({2, 3, 2}, 36, -3, 3)});
+    BOOST_TEST(r.checked_elements > 0);
+    BOOST_TEST(r.ok, r.message);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(logsumexp_rejects_bad_input) {
   check_throws([] { logsumexp(x23(), 2); }, {"logsumexp", "dim 2"});
   check_throws([] { logsumexp(from_vector({1, 2}, {2}, kInt64), 0); }, {"logsumexp", "int64"});
+  check_throws([] { logsumexp(x23(), {0, -2}); }, {"logsumexp", "dim 0", "multiple"});
 }

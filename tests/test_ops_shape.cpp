@@ -375,6 +375,31 @@ BOOST_AUTO_TEST_CASE(split_rejects_bad_size) {
   check_throws([] { split(x23(), 1, 2); }, {"split", "dim 2"});
 }
 
+BOOST_AUTO_TEST_CASE(split_with_sizes_value) {
+  auto p = split(arange(6), std::vector<std::int64_t>{1, 3, 0, 2});
+  BOOST_TEST_REQUIRE(p.size() == 4u);
+  CHECK_VALUES(p[0], {0});
+  CHECK_VALUES(p[1], {1, 2, 3});
+  BOOST_TEST(s(p[2]) == "[0]");
+  CHECK_VALUES(p[3], {4, 5});
+  auto q = split_with_sizes(x23(), {2, 1}, -1);
+  BOOST_TEST_REQUIRE(q.size() == 2u);
+  CHECK_VALUES(q[0], {0, 1, 3, 4});
+  CHECK_VALUES(q[1], {2, 5});
+}
+
+BOOST_AUTO_TEST_CASE(split_with_sizes_gradient) {
+  check_gradient_multi([](const Ins& in) { return split(in[0], std::vector<std::int64_t>{1, 4}, 1); }, {leaf({2, 5}, 27)});
+  check_gradient_multi([](const Ins& in) { return split_with_sizes(in[0], {2, 1}, 0); }, {leaf({3, 2}, 28)});
+}
+
+BOOST_AUTO_TEST_CASE(split_with_sizes_rejects_bad_sizes) {
+  check_throws([] { split(arange(5), std::vector<std::int64_t>{2, 2}); }, {"split_with_sizes", "[2, 2]", "add up to 4", "size 5"});
+  check_throws([] { split_with_sizes(arange(5), {6, -1}); }, {"split_with_sizes", "negative", "-1"});
+  check_throws([] { split_with_sizes(scalar_tensor(1), {1}); }, {"split_with_sizes", "1-dimensional"});
+  check_throws([] { split_with_sizes(x23(), {1, 1}, 2); }, {"split_with_sizes", "dim 2"});
+}
+
 BOOST_AUTO_TEST_CASE(chunk_rejects_bad_chunks) {
   check_throws([] { chunk(arange(5), 0); }, {"chunk", "greater than 0", "got 0"});
   check_throws([] { chunk(arange(5), -2); }, {"chunk", "got -2"});

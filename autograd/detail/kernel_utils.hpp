@@ -1,6 +1,7 @@
 #pragma once
 // Internal helpers shared by the op families' .cpp files. Not part of the public API.
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -57,6 +58,23 @@ inline void check_index_tensor(const char* op, const Tensor& t, const char* what
   if (t.dtype() != kInt64)
     throw std::invalid_argument(std::string(op) + ": " + what + " must be an int64 tensor, got " +
                                 dtype_name(t.dtype()));
+}
+
+/// A tensor seen as [outer, n, inner] around dim d (already normalised; rank 0 is [1, 1, 1]):
+/// element (o, k, i) sits at (o·n + k)·inner + i. The one split the hand-written lane kernels
+/// (softmax, the class-index losses, index_select's backward) use.
+struct AxisSplit {
+  std::int64_t outer = 1, n = 1, inner = 1;
+};
+inline AxisSplit split_at(const Shape& shape, std::int64_t d) {
+  AxisSplit s;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const auto di = static_cast<std::int64_t>(i);
+    if (di < d) s.outer *= shape[i];
+    else if (di > d) s.inner *= shape[i];
+    else s.n = shape[i];
+  }
+  return s;
 }
 
 /// A tensor with the same shape and dtype, uninitialised (the public xg::empty_like).

@@ -7,12 +7,7 @@ namespace xg::detail {
 
 SliceSpec slice_spec(const Shape& shape, std::int64_t d) {
   SliceSpec s;
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    const auto di = static_cast<std::int64_t>(i);
-    if (di < d) s.outer *= shape[i];
-    else if (di > d) s.inner *= shape[i];
-    else s.n = shape[i];
-  }
+  static_cast<AxisSplit&>(s) = split_at(shape, d);
   return s;
 }
 
