@@ -18,6 +18,8 @@
 #include "autograd/ops_shape.hpp"
 #include "autograd/ops_slice.hpp"
 #include "autograd/ops_unary.hpp"
+#include "autograd/ops_activation.hpp"
+#include "autograd/ops_math.hpp"
 #include "autograd/serialization.hpp"
 #include "autograd/shape.hpp"
 #include "autograd/state_dict.hpp"

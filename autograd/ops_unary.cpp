@@ -82,10 +82,12 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor relu(const Tensor& x) {
-  Tensor out = map_floating("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
+  // NaN propagates (relu(NaN) = NaN) and passes the gradient, as PyTorch's clamp_min /
+  // threshold_backward: a NaN activation must not be silently hidden.
+  Tensor out = map_floating("relu", x, [](auto v) { return v > 0 || v != v ? v : decltype(v)(0); });
   if (needs_grad({&x}))
     record(out, "relu", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
-      return one(zip_floating("relu_backward", g, y, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); }));
+      return one(zip_floating("relu_backward", g, y, [](auto gv, auto yv) { return yv <= 0 ? decltype(gv)(0) : gv; }));
     });
   return out;
 }

@@ -17,7 +17,7 @@ Tensor sqrt(const Tensor& x);
 Tensor tanh(const Tensor& x);
 /// 1 / (1 + e⁻ˣ); backward σ(1 − σ)
 Tensor sigmoid(const Tensor& x);
-/// max(x, 0); gradient 0 at x = 0 (PyTorch's choice)
+/// max(x, 0); gradient 0 at x = 0 (PyTorch's choice); NaN stays NaN and passes the gradient
 Tensor relu(const Tensor& x);
 /// |x|; gradient sign(x), 0 at 0
 Tensor abs(const Tensor& x);

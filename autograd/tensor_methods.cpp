@@ -1,5 +1,6 @@
 // Tensor's method forms: each forwards to the free function of the same name (ops_*.hpp).
 #include "autograd/ops_linalg.hpp"
+#include "autograd/ops_math.hpp"
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_reduce.hpp"
 #include "autograd/ops_shape.hpp"
@@ -37,5 +38,37 @@ Tensor Tensor::abs() const { return xg::abs(*this); }
 Tensor Tensor::pow(double exponent) const { return xg::pow(*this, exponent); }
 Tensor Tensor::softmax(std::int64_t dim) const { return xg::softmax(*this, dim); }
 Tensor Tensor::log_softmax(std::int64_t dim) const { return xg::log_softmax(*this, dim); }
+
+// ---- the tensormath block (autograd/ops_math.hpp) ----
+Tensor Tensor::sin() const { return xg::sin(*this); }
+Tensor Tensor::cos() const { return xg::cos(*this); }
+Tensor Tensor::tan() const { return xg::tan(*this); }
+Tensor Tensor::asin() const { return xg::asin(*this); }
+Tensor Tensor::acos() const { return xg::acos(*this); }
+Tensor Tensor::atan() const { return xg::atan(*this); }
+Tensor Tensor::sinh() const { return xg::sinh(*this); }
+Tensor Tensor::cosh() const { return xg::cosh(*this); }
+Tensor Tensor::log1p() const { return xg::log1p(*this); }
+Tensor Tensor::expm1() const { return xg::expm1(*this); }
+Tensor Tensor::log2() const { return xg::log2(*this); }
+Tensor Tensor::log10() const { return xg::log10(*this); }
+Tensor Tensor::rsqrt() const { return xg::rsqrt(*this); }
+Tensor Tensor::reciprocal() const { return xg::reciprocal(*this); }
+Tensor Tensor::square() const { return xg::square(*this); }
+Tensor Tensor::sign() const { return xg::sign(*this); }
+Tensor Tensor::floor() const { return xg::floor(*this); }
+Tensor Tensor::ceil() const { return xg::ceil(*this); }
+Tensor Tensor::round() const { return xg::round(*this); }
+Tensor Tensor::trunc() const { return xg::trunc(*this); }
+Tensor Tensor::frac() const { return xg::frac(*this); }
+Tensor Tensor::erf() const { return xg::erf(*this); }
+Tensor Tensor::erfinv() const { return xg::erfinv(*this); }
+Tensor Tensor::lgamma() const { return xg::lgamma(*this); }
+Tensor Tensor::digamma() const { return xg::digamma(*this); }
+Tensor Tensor::atan2(const Tensor& other) const { return xg::atan2(*this, other); }
+Tensor Tensor::pow(const Tensor& exponent) const { return xg::pow(*this, exponent); }
+Tensor Tensor::lerp(const Tensor& end, const Tensor& weight) const { return xg::lerp(*this, end, weight); }
+Tensor Tensor::lerp(const Tensor& end, double weight) const { return xg::lerp(*this, end, weight); }
+// ---- end of the tensormath block ----
 
 }  // namespace xg
