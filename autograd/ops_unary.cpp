@@ -117,12 +117,15 @@ Tensor pow(const Tensor& x, double p) {
 }
 
 static Tensor clamp_impl(const char* op, const Tensor& x, double lo, double hi) {
-  if (std::isnan(lo) || std::isnan(hi) || lo > hi)
-    throw std::invalid_argument(std::string(op) + ": expected min <= max, got min = " + std::to_string(lo) +
+  if (std::isnan(lo) || std::isnan(hi))
+    throw std::invalid_argument(std::string(op) + ": min and max must not be NaN, got min = " + std::to_string(lo) +
                                 ", max = " + std::to_string(hi));
+  // min(max(v, lo), hi) as PyTorch: NaN stays NaN, and min > max gives max everywhere (with a
+  // zero gradient, as the mask below is then empty).
   Tensor out = map_floating(op, x, [lo, hi](auto v) {
     using T = decltype(v);
-    return v < T(lo) ? T(lo) : (v > T(hi) ? T(hi) : v);
+    const T raised = v < T(lo) ? T(lo) : v;
+    return raised > T(hi) ? T(hi) : raised;
   });
   if (needs_grad({&x}))
     record(out, op, {x}, [x = detail::save_for_backward(x), lo, hi](const Tensor& g) {

@@ -23,7 +23,8 @@ Tensor relu(const Tensor& x);
 Tensor abs(const Tensor& x);
 /// xᵖ for a scalar exponent p
 Tensor pow(const Tensor& x, double exponent);
-/// min(max(x, lo), hi); gradient 1 strictly inside [lo, hi] and at the bounds, 0 outside (as PyTorch)
+/// min(max(x, lo), hi) (hi everywhere when lo > hi; NaN stays NaN); gradient 1 inside [lo, hi]
+/// and at the bounds, 0 outside and at NaN (as PyTorch 1.13). NaN bounds throw.
 Tensor clamp(const Tensor& x, double lo, double hi);
 /// Only a lower / upper bound.
 Tensor clamp_min(const Tensor& x, double lo);

@@ -209,3 +209,25 @@ BOOST_AUTO_TEST_CASE(math_methods_value) {
   BOOST_TEST(x.lerp(y, 0.25).to_vector() == lerp(x, y, 0.25).to_vector(), boost::test_tools::per_element());
   BOOST_TEST(x.round().to_vector() == round(x).to_vector(), boost::test_tools::per_element());
 }
+
+// ---- NaN semantics of existing ops (issue 13 item 11), against PyTorch 1.13 -----------------
+
+BOOST_AUTO_TEST_CASE(maximum_minimum_nan_value) {
+  // NaN wins and both operands get the full gradient there; ties split it; ±inf compare normally
+  check_parity(kFile, "maximum", [](const Inputs& in) { return maximum(in[0], in[1]); }, {"x", "y"}, true);
+  check_parity(kFile, "minimum", [](const Inputs& in) { return minimum(in[0], in[1]); }, {"x", "y"}, true);
+}
+
+BOOST_AUTO_TEST_CASE(clamp_nan_value) {
+  // NaN stays NaN with gradient 0; min > max gives max everywhere with gradient 0
+  check_parity(kFile, "clamp", [](const Inputs& in) { return clamp(in[0], -1.0, 1.0); }, {"x"}, true);
+  check_parity(kFile, "clamp_min_above_max", [](const Inputs& in) { return clamp(in[0], 1.0, -1.0); }, {"x"}, true);
+  check_parity(kFile, "clamp_equal_bounds", [](const Inputs& in) { return clamp(in[0], 0.5, 0.5); }, {"x"}, true);
+  check_parity(kFile, "clamp_min", [](const Inputs& in) { return clamp_min(in[0], 0.0); }, {"x"}, true);
+  check_parity(kFile, "clamp_max", [](const Inputs& in) { return clamp_max(in[0], 0.0); }, {"x"}, true);
+}
+
+BOOST_AUTO_TEST_CASE(clamp_rejects_nan_bounds) {
+  check_throws([] { clamp(ones({2}), NAN, 1.0); }, {"clamp", "must not be NaN"});
+  check_throws([] { clamp_max(ones({2}), NAN); }, {"clamp_max", "must not be NaN"});
+}

@@ -137,9 +137,126 @@ def math_ops():
         ["x", "y"])
     vjp(out, "lerp_scalar_0.8", lambda s, e: torch.lerp(s, e, 0.8), [uniform((3, 5), -3, 3), uniform((3, 5), -3, 3)],
         ["x", "y"])
+    # NaN semantics (issue 13 item 11): maximum/minimum give NaN and send the full gradient to
+    # both operands where either is NaN, split ties; clamp keeps NaN (gradient 0) and gives max
+    # everywhere when min > max.
+    nan_a = torch.tensor([NAN, 1.0, NAN, 2.0, INF, -INF, 3.0, 3.0, -INF], dtype=dt)
+    nan_b = torch.tensor([1.0, NAN, NAN, 2.0, INF, 0.0, -INF, INF, -INF], dtype=dt)
+    vjp(out, "maximum", torch.maximum, [uniform((3, 4), -2, 2), uniform((4,), -2, 2)], ["x", "y"], [nan_a, nan_b])
+    vjp(out, "minimum", torch.minimum, [uniform((3, 4), -2, 2), uniform((4,), -2, 2)], ["x", "y"], [nan_a, nan_b])
+    for name, fn in {"clamp": lambda x: torch.clamp(x, -1.0, 1.0), "clamp_min_above_max": lambda x: torch.clamp(x, 1.0, -1.0),
+                     "clamp_equal_bounds": lambda x: torch.clamp(x, 0.5, 0.5),
+                     "clamp_min": lambda x: torch.clamp(x, min=0.0), "clamp_max": lambda x: torch.clamp(x, max=0.0)}.items():
+        vjp(out, name, fn, [uniform((3, 4), -2, 2)], ["x"], [SPECIAL])
     write(out, "math_float64.safetensors")
+
+
+def statistics():
+    torch.manual_seed(20261131)
+    out = {}
+    x34 = uniform((3, 4), 0.5, 1.5) * torch.tensor([1.0, -1.0, 1.0, -1.0], dtype=dt)
+    x234 = uniform((2, 3, 4), -2, 2)
+    zeros = torch.tensor([[1.5, 0.0, 2.0, -1.0], [0.0, 3.0, 0.0, 2.0], [0.5, -2.0, 1.5, 3.0]], dtype=dt)
+    vjp(out, "prod_all", torch.prod, [x34], ["x"])
+    vjp(out, "prod_dim1", lambda x: torch.prod(x, 1), [x34], ["x"])
+    vjp(out, "prod_dim0_keepdim", lambda x: torch.prod(x, 0, keepdim=True), [x234], ["x"])
+    vjp(out, "prod_zeros_dim1", lambda x: torch.prod(x, 1), [zeros], ["x"])
+    vjp(out, "prod_zeros_all", torch.prod, [zeros[0:1]], ["x"])
+    vjp(out, "var_all", torch.var, [x234], ["x"])
+    vjp(out, "var_dim0_correction0_keepdim", lambda x: torch.var(x, 0, unbiased=False, keepdim=True), [x234], ["x"])
+    vjp(out, "var_dims12_correction2", lambda x: torch.var(x, (1, 2), correction=2), [x234], ["x"])
+    vjp(out, "std_all", torch.std, [x234], ["x"])
+    vjp(out, "std_dim2", lambda x: torch.std(x, 2), [x234], ["x"])
+    vjp(out, "std_dims01_biased_keepdim", lambda x: torch.std(x, (0, 1), unbiased=False, keepdim=True), [x234], ["x"])
+    vjp(out, "norm_2_all", lambda x: torch.norm(x), [x234], ["x"])
+    vjp(out, "norm_1_dim1", lambda x: torch.norm(x, 1, 1), [x234], ["x"])
+    vjp(out, "norm_inf_dim0_keepdim", lambda x: torch.norm(x, math.inf, 0, keepdim=True), [x234], ["x"])
+    vjp(out, "norm_3_dims01", lambda x: torch.norm(x, 3, (0, 1)), [x234], ["x"])
+    vjp(out, "norm_fro_dims12", lambda x: torch.norm(x, "fro", (1, 2)), [x234], ["x"])
+    with_zero_row = x34.clone()
+    with_zero_row[1] = 0
+    vjp(out, "norm_2_zero_row", lambda x: torch.norm(x, 2, 1), [with_zero_row], ["x"])
+    vjp(out, "norm_inf_ties", lambda x: torch.norm(x, math.inf, 1),
+        [torch.tensor([[1.0, -3.0, 3.0, 2.0], [0.5, 0.25, -0.5, 0.1]], dtype=dt)], ["x"])
+    vjp(out, "cumsum_dim1", lambda x: torch.cumsum(x, 1), [x234], ["x"])
+    vjp(out, "cumsum_dim0", lambda x: torch.cumsum(x, 0), [x34], ["x"])
+    vjp(out, "cumprod_dim2", lambda x: torch.cumprod(x, 2), [x234], ["x"])
+    vjp(out, "cumprod_zeros_dim1", lambda x: torch.cumprod(x, 1), [zeros], ["x"])
+    # sort / topk: values (differentiable) and indices
+    no_ties = torch.tensor([[3.0, 1.0, 2.5, NAN, 1.5, 2.0], [0.5, -1.0, 0.25, 0.75, INF, -INF]], dtype=dt)
+    ties = torch.tensor([[3.0, 1.0, 3.0, NAN, 1.0, 2.0], [0.5, -1.0, 0.5, 0.5, INF, -INF]], dtype=dt)
+    for name, fn in {
+        "sort_dim1": lambda x: torch.sort(x, 1),
+        "sort_dim0_descending": lambda x: torch.sort(x, 0, descending=True),
+        "sort_ties_stable": lambda x: torch.sort(x, stable=True, dim=1),
+        "sort_ties_stable_descending": lambda x: torch.sort(x, stable=True, dim=1, descending=True),
+        "topk_2_dim1": lambda x: torch.topk(x, 2, 1),
+        "topk_3_dim0_smallest": lambda x: torch.topk(x, 2, 0, largest=False),
+        "topk_nan": lambda x: torch.topk(x, 3, 1),
+    }.items():
+        # (PyTorch's topk orders tied values arbitrarily, so topk_nan has NaN and ±inf, no ties)
+        src = ties if "ties" in name else no_ties if "nan" in name else x234
+        vjp(out, name, lambda x, fn=fn: fn(x)[0], [src], ["x"])
+        out[name + ".indices"] = fn(src)[1]
+    write(out, "statistics_float64.safetensors")
+
+
+def gather_ops():
+    torch.manual_seed(20261201)
+    out = {}
+    x = uniform((3, 4), -2, 2)
+    idx = torch.tensor([[0, 3, 3], [2, 2, 1], [1, 0, 3]])
+    vjp(out, "gather_dim1", lambda x: torch.gather(x, 1, idx), [x], ["x"])
+    out["gather_dim1.index"] = idx
+    idx0 = torch.tensor([[2, 0, 1, 2], [0, 0, 2, 1]])
+    vjp(out, "gather_dim0", lambda x: torch.gather(x, 0, idx0), [x], ["x"])
+    out["gather_dim0.index"] = idx0
+    src = uniform((3, 3), -2, 2)
+    vjp(out, "scatter_add_dim1", lambda s, v: torch.scatter_add(s, 1, idx, v), [x, src], ["x", "y"])
+    out["scatter_add_dim1.index"] = idx
+    uniq = torch.tensor([[0, 3, 1], [2, 0, 1], [1, 2, 3]])
+    vjp(out, "scatter_dim1", lambda s, v: torch.scatter(s, 1, uniq, v), [x, src], ["x", "y"])
+    out["scatter_dim1.index"] = uniq
+    vjp(out, "scatter_value", lambda s: torch.scatter(s, 1, uniq, 0.25), [x], ["x"])
+    out["scatter_value.index"] = uniq
+    rows = torch.tensor([2, 0, 2])
+    source = uniform((3, 4), -2, 2)
+    vjp(out, "index_add_dim0", lambda s, v: torch.index_add(s, 0, rows, v, alpha=1.5), [x, source], ["x", "y"])
+    out["index_add_dim0.index"] = rows
+    cols = torch.tensor([1, 1])
+    vjp(out, "index_add_dim1", lambda s, v: torch.index_add(s, 1, cols, v), [x, uniform((3, 2), -2, 2)], ["x", "y"])
+    out["index_add_dim1.index"] = cols
+    tidx = torch.tensor([[0], [3], [2]])
+    vjp(out, "take_along_dim1", lambda x: torch.take_along_dim(x, tidx, 1), [x], ["x"])
+    out["take_along_dim1.index"] = tidx
+    bidx = torch.tensor([[1, 0, 2, 2]])  # broadcast over rows of a [3, 4] input along dim 0
+    vjp(out, "take_along_dim0_broadcast", lambda x: torch.take_along_dim(x, bidx, 0), [x], ["x"])
+    out["take_along_dim0_broadcast.index"] = bidx
+    flat = torch.tensor([11, 0, 5])
+    vjp(out, "take_along_flat", lambda x: torch.take_along_dim(x, flat), [x], ["x"])
+    out["take_along_flat.index"] = flat
+    vjp(out, "flip_02", lambda x: torch.flip(x, (0, 2)), [uniform((2, 3, 4), -2, 2)], ["x"])
+    x234 = uniform((2, 3, 4), -2, 2)
+    vjp(out, "roll_1_dim2_-2_dim0", lambda x: torch.roll(x, (1, -2), (2, 0)), [x234], ["x"])
+    vjp(out, "roll_flat_5", lambda x: torch.roll(x, 5), [x234], ["x"])
+    vjp(out, "repeat_2_1_3", lambda x: x.repeat(2, 1, 3), [x], ["x"])
+    vjp(out, "tile_2", lambda x: torch.tile(x, (2,)), [x], ["x"])
+    vjp(out, "tril", torch.tril, [x234], ["x"])
+    vjp(out, "triu_1", lambda x: torch.triu(x, 1), [x234], ["x"])
+    vjp(out, "tril_-1", lambda x: torch.tril(x, -1), [x], ["x"])
+    vjp(out, "diag_vector_1", lambda v: torch.diag(v, 1), [uniform((3,), -2, 2)], ["x"])
+    vjp(out, "diag_vector_-2", lambda v: torch.diag(v, -2), [uniform((3,), -2, 2)], ["x"])
+    vjp(out, "diag_matrix", torch.diag, [x], ["x"])
+    vjp(out, "diag_matrix_-1", lambda m: torch.diag(m, -1), [x], ["x"])
+    vjp(out, "pad_1_2_0_1", lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), [x234], ["x"])
+    vjp(out, "pad_crop", lambda x: F.pad(x, (-1, 1, 1, -2)), [x234], ["x"])
+    vjp(out, "movedim_0_2", lambda x: torch.movedim(x, 0, 2), [x234], ["x"])
+    vjp(out, "t", torch.t, [x], ["x"])
+    write(out, "gather_float64.safetensors")
 
 
 if __name__ == "__main__":
     activations()
     math_ops()
+    statistics()
+    gather_ops()
