@@ -33,12 +33,14 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
     return xsimd::select(bx > B(static_cast<value_of<B>>(threshold)), v,
                          xsimd::log1p(xsimd::exp(bx)) / B(static_cast<value_of<B>>(beta)));
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "softplus", {x}, [x = save_for_backward(x), beta, threshold](const Tensor& g) {
       // d/dx = σ(βx), and 1 on the identity branch.
       const Tensor linear = detail::mask_where("softplus_backward", x, [&](double v) { return v * beta > threshold; });
       return one(mul(g, where_mask(linear, ones_like(x), sigmoid(mul(x, beta)))));
     });
+    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
+  }
   return out;
 }
 
@@ -54,7 +56,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       const B inner = B(T(kBeta)) * (v + B(T(kKappa)) * (v * v * v));
       return B(T(0.5)) * v * (B(T(1)) + xsimd::tanh(inner));
     });
-    if (needs_grad({&x}))
+    if (needs_grad({&x})) {
       record(out, "gelu", {x}, [x = save_for_backward(x)](const Tensor& g) {
         // d/dx = 0.5(1 + t) + 0.5x(1 − t²)·β(1 + 3κx²), t = tanh(β(x + κx³))
         const Tensor x2 = mul(x, x);
@@ -63,6 +65,8 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
         const Tensor right = mul(mul(mul(x, 0.5), rsub(1.0, mul(t, t))), mul(add(mul(x2, 3 * kKappa), 1.0), kBeta));
         return one(mul(g, add(left, right)));
       });
+      detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
+    }
     return out;
   }
   Tensor out = simd_unary("gelu", x, [](const auto& v) {
@@ -70,13 +74,15 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
     using T = value_of<B>;
     return v * B(T(0.5)) * (B(T(1)) + xsimd::erf(v * B(T(M_SQRT1_2))));
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "gelu", {x}, [x = save_for_backward(x)](const Tensor& g) {
       // d/dx = Φ(x) + x·φ(x)
       const Tensor cdf = mul(add(erf(mul(x, M_SQRT1_2)), 1.0), 0.5);
       const Tensor pdf = mul(exp(mul(mul(x, x), -0.5)), M_2_SQRTPI * M_SQRT1_2 * 0.5);
       return one(mul(g, add(cdf, mul(x, pdf))));
     });
+    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
+  }
   return out;
 }
 
@@ -85,21 +91,25 @@ Tensor silu(const Tensor& x) {
     using B = std::decay_t<decltype(v)>;
     return v / (B(1) + xsimd::exp(-v));
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "silu", {x}, [x = save_for_backward(x)](const Tensor& g) {
       const Tensor s = sigmoid(x);  // d/dx = σ(x)(1 + x(1 − σ(x)))
       return one(mul(g, mul(s, add(mul(x, rsub(1.0, s)), 1.0))));
     });
+    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
+  }
   return out;
 }
 
 Tensor mish(const Tensor& x) {
   Tensor out = simd_unary("mish", x, [](const auto& v) { return v * xsimd::tanh(xsimd::log1p(xsimd::exp(v))); });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "mish", {x}, [x = save_for_backward(x)](const Tensor& g) {
       const Tensor t = tanh(softplus(x));  // d/dx = t + x·σ(x)(1 − t²)
       return one(mul(g, add(t, mul(mul(x, sigmoid(x)), rsub(1.0, mul(t, t))))));
     });
+    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
+  }
   return out;
 }
 
@@ -126,7 +136,7 @@ Tensor elu(const Tensor& x, double alpha, double scale, double input_scale) {
     using T = value_of<B>;
     return xsimd::select(v <= B(0), xsimd::expm1(v * B(T(input_scale))) * B(T(alpha * scale)), v * B(T(scale)));
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "elu", {x}, [x = save_for_backward(x), alpha, scale, input_scale](const Tensor& g) {
       // d/dx = scale for x > 0, α·scale·input_scale·e^(input_scale·x) otherwise, so NaN for NaN
       // (PyTorch 1.13's vectorised kernel; its scalar tail returns scale, see docs/api.md).
@@ -135,6 +145,8 @@ Tensor elu(const Tensor& x, double alpha, double scale, double input_scale) {
                                       full(x.shape(), scale, x.dtype()));
       return one(mul(g, slope));
     });
+    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
+  }
   return out;
 }
 
@@ -167,8 +179,10 @@ Tensor log_sigmoid(const Tensor& x) {
     using B = std::decay_t<decltype(v)>;
     return xsimd::select(v < B(0), v, B(0)) - xsimd::log1p(xsimd::exp(-xsimd::abs(v)));
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "log_sigmoid", {x}, [x = save_for_backward(x)](const Tensor& g) { return one(mul(g, sigmoid(neg(x)))); });
+    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
+  }
   return out;
 }
 

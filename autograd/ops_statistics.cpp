@@ -86,7 +86,7 @@ Tensor prod(const Tensor& x, std::int64_t dim, bool keepdim) {
     as_xtensor<T>(out) = xt::reshape_view(xt::prod(as_xtensor<T>(x), {static_cast<std::size_t>(d)}),
                                           detail::xtensor_shape(out.shape()));
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "prod", {x}, [x = save_for_backward(x), y = save_for_backward(out), keep, d](const Tensor& g) {
       const Tensor gk = reshape(g, keep);
       if (!has_zero(x)) return one(mul(gk, div(reshape(y, keep), x)));
@@ -114,6 +114,9 @@ Tensor prod(const Tensor& x, std::int64_t dim, bool keepdim) {
       });
       return one(mul(gk, others));
     });
+    // recorded ops on g and the saved tensors; the zeros fallback refuses create_graph
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
@@ -191,7 +194,7 @@ Tensor norm(const Tensor& x, double p, const std::vector<std::int64_t>& dims, bo
     }
     if (x.dim() == 0 && keepdim) out = reshape(out, {});
   }
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "norm", {x}, [x = save_for_backward(x), y = save_for_backward(out), keep, p, mask](const Tensor& g) {
       const Tensor gk = reshape(g, keep), yk = reshape(y, keep);
       const Tensor zero_norm = detail::mask_where("norm_backward", yk, [](double v) { return v == 0; });
@@ -211,6 +214,9 @@ Tensor norm(const Tensor& x, double p, const std::vector<std::int64_t>& dims, bo
       const Tensor direction = p == 2 ? x : mul(sign(x), pow(abs(x), p - 1));
       return one(mul(direction, scale));
     });
+    // recorded ops on g and the saved tensors; the zeros fallback refuses create_graph
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
@@ -247,7 +253,7 @@ Tensor cumprod(const Tensor& x, std::int64_t dim) {
     using T = decltype(tag);
     as_xtensor<T>(out) = xt::cumprod(as_xtensor<T>(x), static_cast<std::ptrdiff_t>(d));
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "cumprod", {x}, [x = save_for_backward(x), y = save_for_backward(out), d](const Tensor& g) {
       // ∂/∂x_i = Σ_{j ≥ i} g_j·y_j/x_i without zeros
       if (!has_zero(x)) return one(div(reverse_cumsum(mul(g, y), d), x));
@@ -276,6 +282,9 @@ Tensor cumprod(const Tensor& x, std::int64_t dim) {
       });
       return one(grad);
     });
+    // recorded ops on g and the saved tensors; the zeros fallback refuses create_graph
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 

@@ -121,3 +121,14 @@ BOOST_AUTO_TEST_CASE(activations_reject_integer_input) {
     BOOST_TEST_CONTEXT(name) { check_throws([&, f = fn] { f(i); }, {"int64"}); }
   check_throws([] { elu(Tensor()); }, {"elu", "undefined"});
 }
+
+BOOST_AUTO_TEST_CASE(activations_gradgradcheck) {
+  // Second derivatives through the recorded backward closures (xg::gradgradcheck).
+  std::uint64_t seed = 500;
+  for (const auto& [name, fn] : cases())
+    BOOST_TEST_CONTEXT(name) {
+      const GradcheckResult r =
+          gradgradcheck([f = fn](const Inputs& in) { return f(in[0]); }, {leaf_away_from_zero({6}, seed++)});
+      BOOST_TEST(r.ok, r.message);
+    }
+}

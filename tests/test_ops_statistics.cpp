@@ -164,3 +164,22 @@ BOOST_AUTO_TEST_CASE(topk_rejects_k_out_of_range) {
   check_throws([] { sort(ones({2, 3}), 2); }, {"sort", "2"});
   check_throws([] { sort(arange(3.0, kInt64)); }, {"sort", "int64"});
 }
+
+BOOST_AUTO_TEST_CASE(statistics_gradgradcheck) {
+  Tensor x = leaf_away_from_zero({3, 4}, 21);
+  const std::vector<std::pair<std::string, std::function<Tensor(const Inputs&)>>> fns = {
+      {"prod", [](const Inputs& in) { return prod(in[0], 1); }},
+      {"var", [](const Inputs& in) { return var(in[0], {0}); }},
+      {"std", [](const Inputs& in) { return xg::std(in[0], {1}); }},
+      {"norm2", [](const Inputs& in) { return norm(in[0], 2, {1}); }},
+      {"norm3", [](const Inputs& in) { return norm(in[0], 3, {0}); }},
+      {"cumsum", [](const Inputs& in) { return cumsum(in[0], 1); }},
+      {"cumprod", [](const Inputs& in) { return cumprod(in[0], 1); }},
+      {"sort", [](const Inputs& in) { return std::get<0>(sort(in[0], 1)); }},
+  };
+  for (const auto& [name, fn] : fns)
+    BOOST_TEST_CONTEXT(name) {
+      const GradcheckResult r = gradgradcheck(fn, {x});
+      BOOST_TEST(r.ok, r.message);
+    }
+}
