@@ -184,8 +184,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
 // Shared by maximum/minimum: `a_weight(x, y)` / `b_weight(x, y)` are each operand's share of the
 // gradient, PyTorch 1.13's: 1 where it is picked, 0.5 each on ties, 0 where the other is picked,
 // and 1 for BOTH where either is NaN (neither "loses", so a NaN never hides a gradient).
-template <typename Pick, typename Weight>
-static Tensor extremum(const char* op, const Tensor& a, const Tensor& b, Pick pick, Weight a_weight, Weight b_weight) {
+template <typename Pick, typename WeightA, typename WeightB>
+static Tensor extremum(const char* op, const Tensor& a, const Tensor& b, Pick pick, WeightA a_weight, WeightB b_weight) {
   Tensor out = broadcast_binary(op, a, b, pick);
   if (needs_grad({&a, &b})) {
     record(out, op, {a, b}, [a = detail::save_for_backward(a), b = detail::save_for_backward(b), a_weight, b_weight, op](const Tensor& g) {
