@@ -81,8 +81,12 @@ class NodeIndex {
 };
 
 struct Slot {
-  explicit Slot(Node* n) : node(n) {}
+  explicit Slot(const std::shared_ptr<Node>* ref) : node(ref->get()), owner(ref) {}
   Node* node;
+  // The edge (or root) through which the pass first reached the node; it outlives the pass, and
+  // lets create_graph hand the node's own shared_ptr to its re-attached saved output without the
+  // node holding one to itself.
+  const std::shared_ptr<Node>* owner;
   std::int64_t dependencies = 0;  // gradients this node still waits for in this pass
   Tensor grad;                    // their sum so far
   int capture = -1;               // autograd::grad: index of the input whose gradient this is
@@ -235,12 +239,12 @@ void check_saved_versions(const Node& n) {
 // are detached again afterwards: the node never holds a strong reference to itself.
 class SavedAttachment {
  public:
-  explicit SavedAttachment(Node& n) : n_(n) {
+  SavedAttachment(Node& n, const std::shared_ptr<Node>& self) : n_(n) {
     for (int i = 0; i < n.saved_count; ++i) {
       const Node::Saved& s = n.saved[i];
       TensorImpl* impl = s.tensor.impl();
       if (!impl) continue;
-      std::shared_ptr<Node> producer = s.source == Node::Saved::kOutput ? n.shared_from_this()
+      std::shared_ptr<Node> producer = s.source == Node::Saved::kOutput ? self
                                        : s.source >= 0                  ? n.next[static_cast<std::size_t>(s.source)]
                                                                         : nullptr;
       if (!producer) continue;  // a constant, or an input that needs no gradient
@@ -275,24 +279,39 @@ class SavedAttachment {
 
 // Runs one node on its summed gradient and returns the gradients of its inputs (empty when
 // the node had nothing to do).
-std::vector<Tensor> call_node(Node& n, const Tensor& g, bool retain_graph, bool create_graph, bool anomaly) {
+// create_graph: the closure runs with its saved tensors attached (kept out of line: first-order
+// backward never pays for it).
+[[gnu::noinline]] std::vector<Tensor> call_attached(Node& n, const std::shared_ptr<Node>& self, const Tensor& g) {
+  SavedAttachment attached(n, self);
+  std::vector<Tensor> grads = n.backward(g);
+  attached.unshare(grads);
+  // A gradient is linear in g, so a closure written in recorded ops returns gradients that are
+  // part of the graph whenever g is. One that is not was computed by raw kernels: refuse rather
+  // than return a second derivative with terms silently missing.
+  if (g.requires_grad())
+    for (std::size_t i = 0; i < grads.size() && i < n.next.size(); ++i)
+      if (n.next[i] && grads[i].defined() && !grads[i].requires_grad())
+        throw std::runtime_error(std::string(n.name) +
+                                 ": double backward (create_graph = true) is not supported by this op: its backward "
+                                 "returned a gradient for input " +
+                                 std::to_string(i) +
+                                 " computed outside the graph (write the closure with recorded xg ops on tensors "
+                                 "saved with detail::save_for_backward)");
+  return grads;
+}
+
+// A template on create_graph, so the first-order instantiation carries none of its branches.
+template <bool create_graph>
+std::vector<Tensor> call_node(Node& n, const std::shared_ptr<Node>& self, const Tensor& g, bool retain_graph,
+                              bool anomaly) {
   std::lock_guard<std::mutex> lock(n.mutex);  // one pass at a time through a shared node
   if (n.released) throw_released(n);
-  // A closure built from raw kernels or detached saved tensors would record an incomplete
-  // graph: refuse instead of returning a silently wrong second derivative.
-  if (create_graph && !n.double_differentiable)
-    throw std::runtime_error(std::string(n.name) + ": double backward is not supported yet (create_graph = true)");
   std::vector<Tensor> grads;
   if (g.defined()) {
     if (auto kept = n.retained.lock()) kept->grad = own_copy(g).impl_ptr();
     check_saved_versions(n);
-    if (create_graph) {
-      SavedAttachment attached(n);
-      grads = n.backward(g);
-      attached.unshare(grads);
-    } else {
-      grads = n.backward(g);
-    }
+    if constexpr (create_graph) grads = call_attached(n, self, g);
+    else grads = n.backward(g);
     if (grads.size() != n.next.size())
       throw std::logic_error(std::string(n.name) + ": backward returned " + std::to_string(grads.size()) +
                              " gradients for " + std::to_string(n.next.size()) + " inputs");
@@ -345,21 +364,22 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
     throw std::invalid_argument("backward: got " + std::to_string(grad_roots.size()) + " gradients for " +
                                 std::to_string(roots.size()) + " outputs");
   GraphTask task;
-  auto add_slot = [&task](Node* n) {
+  auto add_slot = [&task](const std::shared_ptr<Node>& ref) {
     bool inserted;
     const auto fresh = static_cast<std::uint32_t>(task.slots.size());
-    const std::uint32_t s = task.index.find_or_insert(n, fresh, inserted);
-    if (inserted) task.slots.emplace_back(n);
+    const std::uint32_t s = task.index.find_or_insert(ref.get(), fresh, inserted);
+    if (inserted) task.slots.emplace_back(&ref);
     return std::make_pair(s, inserted);
   };
 
   // Roots: each seeds its node's gradient (keeping the graph alive while we run).
   std::vector<std::shared_ptr<Node>> root_nodes;
+  root_nodes.reserve(roots.size());  // slots point at its elements
   std::vector<std::uint32_t> stack;
   for (std::size_t k = 0; k < roots.size(); ++k) {
     Tensor seed = seed_for(roots[k], k < grad_roots.size() ? grad_roots[k] : Tensor(), k);
     root_nodes.push_back(gradient_node(roots[k]));
-    auto [s, inserted] = add_slot(root_nodes.back().get());
+    auto [s, inserted] = add_slot(root_nodes.back());
     if (inserted) stack.push_back(s);
     AutoGradMode record_seed_sums(create_graph);
     accumulate_grad(task.slots[s].grad, create_graph ? seed : seed.detach(), "backward");
@@ -375,7 +395,7 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
         task.children.push_back(NodeIndex::kAbsent);
         continue;
       }
-      auto [t, inserted] = add_slot(e.get());
+      auto [t, inserted] = add_slot(e);
       task.children.push_back(t);
       ++task.slots[t].dependencies;
       if (inserted) stack.push_back(t);
@@ -421,7 +441,9 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
       continue;
     }
     // autograd::grad skips nodes that lead to none of the inputs (they still count down).
-    std::vector<Tensor> grads = task.slots[s].needed ? call_node(n, g, retain_graph, create_graph, anomaly) : std::vector<Tensor>();
+    std::vector<Tensor> grads = !task.slots[s].needed ? std::vector<Tensor>()
+                                : create_graph ? call_node<true>(n, *task.slots[s].owner, g, retain_graph, anomaly)
+                                               : call_node<false>(n, *task.slots[s].owner, g, retain_graph, anomaly);
     const std::uint32_t first_child = task.slots[s].first_child;
     for (std::size_t i = 0; i < n.next.size(); ++i) {
       const std::uint32_t t = task.children[first_child + i];

@@ -12,6 +12,7 @@
 
 #include "autograd/creation.hpp"
 #include "autograd/detail/kernel_utils.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
 #include "autograd/ops_linalg.hpp"
@@ -62,11 +63,13 @@ Tensor inv(const Tensor& A) {
         throw std::runtime_error(singular("linalg.inv", A));
       }
     });
-  if (needs_grad({&A}))
-    record(out, "linalg.inv", {A}, [inverse = out.detach()](const Tensor& g) {
+  if (needs_grad({&A})) {
+    // Every closure here is written in recorded ops on saved tensors: differentiable again.
+    record(out, "linalg.inv", {A}, [inverse = detail::save_for_backward(out)](const Tensor& g) {
       const Tensor inverse_t = t(inverse);
       return std::vector<Tensor>{neg(matmul(matmul(inverse_t, g), inverse_t))};
     });
+  }
   return out;
 }
 
@@ -78,13 +81,14 @@ Tensor det(const Tensor& A) {
     // xt::linalg::det multiplies LU's pivots, so it overflows/underflows only when det does.
     as_xtensor<T>(out)() = A.numel() == 0 ? T(1) : xt::linalg::det(as_xtensor<T>(A));
   });
-  if (needs_grad({&A}))
-    record(out, "linalg.det", {A}, [a = A.detach(), d = out.detach()](const Tensor& g) {
+  if (needs_grad({&A})) {
+    record(out, "linalg.det", {A}, [a = detail::save_for_backward(A), d = detail::save_for_backward(out)](const Tensor& g) {
       if (d.item() == 0.0)
         throw std::runtime_error("linalg.det backward: matrix " + shape_str(a.shape()) +
                                  " is singular; its gradient (the adjugate) is not implemented");
       return std::vector<Tensor>{t(inv(a)) * (g * d)};
     });
+  }
   return out;
 }
 
@@ -98,13 +102,14 @@ std::tuple<Tensor, Tensor> slogdet(const Tensor& A) {
     as_xtensor<T>(sign)() = s;
     as_xtensor<T>(logabsdet)() = l;
   });
-  if (needs_grad({&A}))
-    record(logabsdet, "linalg.slogdet", {A}, [a = A.detach(), s = sign.detach()](const Tensor& g) {
+  if (needs_grad({&A})) {
+    record(logabsdet, "linalg.slogdet", {A}, [a = detail::save_for_backward(A), s = sign.detach()](const Tensor& g) {
       if (s.item() == 0.0)
         throw std::runtime_error("linalg.slogdet backward: matrix " + shape_str(a.shape()) +
                                  " is singular (log|det| = -inf has no gradient)");
       return std::vector<Tensor>{t(inv(a)) * g};
     });
+  }
   return {sign, logabsdet};
 }
 
@@ -127,13 +132,14 @@ Tensor solve(const Tensor& A, const Tensor& B) {
         throw std::runtime_error(singular("linalg.solve", A));
       }
     });
-  if (needs_grad({&A, &B}))
-    record(out, "linalg.solve", {A, B}, [a = A.detach(), x = out.detach()](const Tensor& g) {
+  if (needs_grad({&A, &B})) {
+    record(out, "linalg.solve", {A, B}, [a = detail::save_for_backward(A), x = detail::save_for_backward(out)](const Tensor& g) {
       const Tensor grad_b = solve(t(a), g);
       const Tensor grad_a = x.dim() == 1 ? neg(matmul(unsqueeze(grad_b, 1), unsqueeze(x, 0)))
                                          : neg(matmul(grad_b, t(x)));
       return std::vector<Tensor>{grad_a, grad_b};
     });
+  }
   return out;
 }
 
@@ -156,8 +162,20 @@ Tensor cholesky(const Tensor& A, bool upper) {
     for (std::int64_t i = 0; i < n; ++i)
       for (std::int64_t j = 0; j < n; ++j) l(i, j) = j <= i ? m(i, j) : T(0);
   });
-  if (needs_grad({&A}))
-    record(L, "linalg.cholesky", {A}, [l = L.detach()](const Tensor& g) {
+  if (needs_grad({&A})) {
+    record(L, "linalg.cholesky", {A}, [l = detail::save_for_backward(L)](const Tensor& g) {
+      if (is_grad_enabled()) {
+        // create_graph: the same formula in recorded ops; tril with the halved diagonal is a
+        // product with a constant mask.
+        const std::int64_t m = l.size(0);
+        Tensor mask = zeros({m, m}, l.dtype());
+        for (std::int64_t i = 0; i < m; ++i)
+          for (std::int64_t j = 0; j <= i; ++j) mask.set({i, j}, i == j ? 0.5 : 1.0);
+        const Tensor phi = mul(matmul(t(l), g), mask);
+        const Tensor l_inv = inv(l);
+        const Tensor s = matmul(matmul(t(l_inv), phi), l_inv);
+        return std::vector<Tensor>{mul(add(s, t(s)), 0.5)};
+      }
       Tensor grad_a = empty(l.shape(), l.dtype());
       dispatch_floating("linalg.cholesky backward", l.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -171,6 +189,7 @@ Tensor cholesky(const Tensor& A, bool upper) {
       });
       return std::vector<Tensor>{grad_a};
     });
+  }
   return upper ? t(L) : L;
 }
 

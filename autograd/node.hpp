@@ -19,7 +19,7 @@ namespace xg {
 /// `next[i]` is the node that receives the gradient of the op's i-th input (null when that
 /// input needs no gradient). Leaves get an "AccumulateGrad" sink node that writes into
 /// their `grad`.
-struct Node : std::enable_shared_from_this<Node> {
+struct Node {
   /// Given d(loss)/d(output), returns d(loss)/d(input_i) for each input (undefined = zero).
   using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
@@ -40,17 +40,14 @@ struct Node : std::enable_shared_from_this<Node> {
   std::weak_ptr<TensorImpl> retained;  // set by retain_grad() on a non-leaf output
 
   bool is_accumulator = false;        // true for a leaf's AccumulateGrad sink
-  /// Its closure is built from recorded ops on the incoming gradient only, so running it with
-  /// create_graph records a complete graph. Others throw under create_graph.
-  bool double_differentiable = false;
 
   /// A tensor the backward closure reads, with the version of its storage when the op was
   /// recorded (PyTorch's SavedVariable): before running the closure the engine throws if an
   /// in-place write has changed it since. The tensor is a detached handle (no grad_fn), so
   /// saving an op's own output makes no reference cycle. `source` says where it came from:
   /// under create_graph the engine re-attaches the handle to the graph for the duration of the
-  /// closure (detail::SavedAttachment in engine.cpp) — the op's own output to this node (found
-  /// through the node's weak self-reference, never stored), input i to next[i] (its producer,
+  /// closure (detail::SavedAttachment in engine.cpp) — the op's own output to this node (the
+  /// engine's reference to it; the node never holds one to itself), input i to next[i] (its producer,
   /// or a leaf's AccumulateGrad sink, so second-order gradients reach that leaf's .grad).
   struct Saved {
     static constexpr int kConstant = -2;  // neither an input nor the output: never attached
@@ -84,17 +81,16 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);
 
 /// Attaches a backward node to `output`. The closure must capture only what backward needs,
-/// as detached tensors (capturing a graph-attached tensor would keep its graph alive).
+/// as detached tensors (capturing a graph-attached tensor would keep its graph alive): tensors
+/// it reads through detail::save_for_backward. Written in recorded xg ops (at least when
+/// is_grad_enabled(), i.e. under create_graph), it supports double backward: the saved tensors
+/// are re-attached to the graph while it runs. A closure that computes with raw kernels throws
+/// under create_graph once the incoming gradient is itself part of a graph.
 void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, Node::BackwardFn backward);
 /// The same for a braced list of inputs, `record(out, "add", {a, b}, ...)`, without building a vector.
 void record(Tensor& output, const char* name, std::initializer_list<Tensor> inputs, Node::BackwardFn backward);
 
 namespace detail {
-/// Marks the node that produced `output` as correct under create_graph (see Node).
-inline void mark_double_differentiable(const Tensor& output) {
-  if (output.grad_fn()) output.grad_fn()->double_differentiable = true;
-}
-
 /// How an op's closure captures a tensor it reads in backward (PyTorch's SavedVariable):
 /// `record(out, "tanh", {x}, [y = detail::save_for_backward(out)](...) {...})`. Returns a
 /// detached handle and notes it, with its storage's current version, for the node that the

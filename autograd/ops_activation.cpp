@@ -39,7 +39,6 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
       const Tensor linear = detail::mask_where("softplus_backward", x, [&](double v) { return v * beta > threshold; });
       return one(mul(g, where_mask(linear, ones_like(x), sigmoid(mul(x, beta)))));
     });
-    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
   }
   return out;
 }
@@ -65,7 +64,6 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
         const Tensor right = mul(mul(mul(x, 0.5), rsub(1.0, mul(t, t))), mul(add(mul(x2, 3 * kKappa), 1.0), kBeta));
         return one(mul(g, add(left, right)));
       });
-      detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
     }
     return out;
   }
@@ -81,7 +79,6 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
       const Tensor pdf = mul(exp(mul(mul(x, x), -0.5)), M_2_SQRTPI * M_SQRT1_2 * 0.5);
       return one(mul(g, add(cdf, mul(x, pdf))));
     });
-    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
   }
   return out;
 }
@@ -96,7 +93,6 @@ Tensor silu(const Tensor& x) {
       const Tensor s = sigmoid(x);  // d/dx = σ(x)(1 + x(1 − σ(x)))
       return one(mul(g, mul(s, add(mul(x, rsub(1.0, s)), 1.0))));
     });
-    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
   }
   return out;
 }
@@ -108,7 +104,6 @@ Tensor mish(const Tensor& x) {
       const Tensor t = tanh(softplus(x));  // d/dx = t + x·σ(x)(1 − t²)
       return one(mul(g, add(t, mul(mul(x, sigmoid(x)), rsub(1.0, mul(t, t))))));
     });
-    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
   }
   return out;
 }
@@ -125,7 +120,6 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
       });
       return one(mul(g, slope));
     });
-    detail::mark_double_differentiable(out);  // linear in g; the slope is piecewise constant
   }
   return out;
 }
@@ -145,7 +139,6 @@ Tensor elu(const Tensor& x, double alpha, double scale, double input_scale) {
                                       full(x.shape(), scale, x.dtype()));
       return one(mul(g, slope));
     });
-    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
   }
   return out;
 }
@@ -169,7 +162,6 @@ Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
           detail::mask_where("hardtanh_backward", x, [&](double v) { return v > min_val && v < max_val; });
       return one(where_mask(inside, g, zeros_like(g)));
     });
-    detail::mark_double_differentiable(out);  // linear in g; the mask is piecewise constant
   }
   return out;
 }
@@ -181,7 +173,6 @@ Tensor log_sigmoid(const Tensor& x) {
   });
   if (needs_grad({&x})) {
     record(out, "log_sigmoid", {x}, [x = save_for_backward(x)](const Tensor& g) { return one(mul(g, sigmoid(neg(x)))); });
-    detail::mark_double_differentiable(out);  // recorded ops on g and the saved input
   }
   return out;
 }

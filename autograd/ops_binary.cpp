@@ -6,6 +6,7 @@
 #include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/node.hpp"
+#include "autograd/ops_promoted.hpp"
 #include "autograd/ops_unary.hpp"
 
 namespace xg {
@@ -125,35 +126,35 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
 // ---- tensor ⊕ tensor -------------------------------------------------------------------
 
 Tensor add(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Add, a, b);  // type promotion
   Tensor out = broadcast_binary("add", a, b, [](auto x, auto y) { return x + y; });
   if (needs_grad({&a, &b})) {
     // The common unbroadcast case captures nothing: keeps the closure inside std::function's
     // small buffer (no allocation) on the per-step hot path.
     if (a.shape() == b.shape()) {
       record(out, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
-      detail::mark_double_differentiable(out);
     } else {
       record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
         return std::vector<Tensor>{detail::reduce_to_shape(g, sa), detail::reduce_to_shape(g, sb)};
       });
-      detail::mark_double_differentiable(out);
     }
   }
   return out;
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Sub, a, b);  // type promotion
   Tensor out = broadcast_binary("sub", a, b, [](auto x, auto y) { return x - y; });
   if (needs_grad({&a, &b})) {
     record(out, "sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
       return std::vector<Tensor>{detail::reduce_to_shape(g, sa), detail::reduce_to_shape(neg(g), sb)};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Mul, a, b);  // type promotion
   Tensor out = broadcast_binary("mul", a, b, [](auto x, auto y) { return x * y; });
   if (needs_grad({&a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -161,12 +162,12 @@ Tensor mul(const Tensor& a, const Tensor& b) {
       return std::vector<Tensor>{ga ? detail::reduce_to_shape(mul(g, b), a.shape()) : Tensor(),
                                  gb ? detail::reduce_to_shape(mul(g, a), b.shape()) : Tensor()};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Div, a, b);  // type promotion
   Tensor out = broadcast_binary("div", a, b, [](auto x, auto y) { return x / y; });
   if (needs_grad({&a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
@@ -176,7 +177,6 @@ Tensor div(const Tensor& a, const Tensor& b) {
       return std::vector<Tensor>{ga ? detail::reduce_to_shape(g_over_b, sa) : Tensor(),
                                  gb ? detail::reduce_to_shape(neg(mul(g_over_b, out_)), b.shape()) : Tensor()};
     });
-    detail::mark_double_differentiable(out);  // out_ is re-attached to this node under create_graph
   }
   return out;
 }
@@ -193,12 +193,12 @@ static Tensor extremum(const char* op, const Tensor& a, const Tensor& b, Pick pi
       Tensor gb = mul(g, broadcast_binary(op, a, b, b_weight));
       return std::vector<Tensor>{detail::reduce_to_shape(ga, a.shape()), detail::reduce_to_shape(gb, b.shape())};
     });
-    detail::mark_double_differentiable(out);  // the weights are constant masks (zero second derivative)
   }
   return out;
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Maximum, a, b);  // type promotion
   return extremum(
       "maximum", a, b, [](auto x, auto y) { return x > y || x != x ? x : y; },
       [](auto x, auto y) { return decltype(x)(x < y ? 0.0 : (x == y ? 0.5 : 1.0)); },
@@ -206,6 +206,7 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
+  if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Minimum, a, b);  // type promotion
   return extremum(
       "minimum", a, b, [](auto x, auto y) { return x < y || x != x ? x : y; },
       [](auto x, auto y) { return decltype(x)(x > y ? 0.0 : (x == y ? 0.5 : 1.0)); },
@@ -215,10 +216,10 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 // ---- tensor ⊕ scalar -------------------------------------------------------------------
 
 Tensor add(const Tensor& a, double s) {
+  if (a.defined() && !is_floating(a.dtype())) return add(a.to(kFloat32), s);  // type promotion: int64 ⊕ double → float32
   Tensor out = detail::map_floating("add", a, [s](auto x) { return x + static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
     record(out, "add", {a}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -226,40 +227,40 @@ Tensor add(const Tensor& a, double s) {
 Tensor sub(const Tensor& a, double s) { return add(a, -s); }
 
 Tensor rsub(double s, const Tensor& b) {
+  if (b.defined() && !is_floating(b.dtype())) return rsub(s, b.to(kFloat32));  // type promotion: double ⊕ int64 → float32
   Tensor out = detail::map_floating("rsub", b, [s](auto x) { return static_cast<decltype(x)>(s) - x; });
   if (needs_grad({&b})) {
     record(out, "rsub", {b}, [](const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
 
 Tensor mul(const Tensor& a, double s) {
+  if (a.defined() && !is_floating(a.dtype())) return mul(a.to(kFloat32), s);  // type promotion: int64 ⊕ double → float32
   Tensor out = detail::map_floating("mul", a, [s](auto x) { return x * static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
     record(out, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
 
 Tensor div(const Tensor& a, double s) {
+  if (a.defined() && !is_floating(a.dtype())) return div(a.to(kFloat32), s);  // type promotion: int64 ⊕ double → float32
   Tensor out = detail::map_floating("div", a, [s](auto x) { return x / static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
     record(out, "div", {a}, [s](const Tensor& g) { return std::vector<Tensor>{div(g, s)}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
 
 Tensor rdiv(double s, const Tensor& b) {
+  if (b.defined() && !is_floating(b.dtype())) return rdiv(s, b.to(kFloat32));  // type promotion: double ⊕ int64 → float32
   Tensor out = detail::map_floating("rdiv", b, [s](auto x) { return static_cast<decltype(x)>(s) / x; });
   if (needs_grad({&b})) {
     record(out, "rdiv", {b}, [out_ = detail::save_for_backward(out), b = detail::save_for_backward(b)](const Tensor& g) {
       // d(s/b)/db = −s/b² = −out/b
       return std::vector<Tensor>{neg(div(mul(g, out_), b))};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

@@ -3,9 +3,10 @@
 
 namespace xg {
 
-// Elementwise binary ops with NumPy/PyTorch broadcasting. Both operands must have the same
-// floating dtype (no implicit promotion: mixing float32 and float64 is rejected, naming both).
-// Backward reduces each gradient back to its operand's shape with sum_to_shape.
+// Elementwise binary ops with NumPy/PyTorch broadcasting. Mixed dtypes are promoted as
+// torch::result_type (float32 ⊕ float64 → float64, int64 ⊕ float → float; a C++ scalar never
+// promotes a float32 tensor); int64 ⊕ int64 computes in int64 (div: float32, true division);
+// see ops_promoted.hpp. Backward reduces each gradient back to its operand's shape with sum_to_shape.
 
 /// a + b
 Tensor add(const Tensor& a, const Tensor& b);

@@ -120,7 +120,6 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
     record(out, "gather", {x}, [shape = x.shape(), d, index = save_for_backward(index)](const Tensor& g) {
       return std::vector<Tensor>{scatter_add(zeros(shape, g.dtype()), d, index, g)};
     });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -133,7 +132,6 @@ Tensor scatter_add(const Tensor& self, std::int64_t dim, const Tensor& index, co
     record(out, "scatter_add", {self, src}, [d, index = save_for_backward(index), gsrc](const Tensor& g) {
       return std::vector<Tensor>{g, gsrc ? gather(g, d, index) : Tensor()};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -149,7 +147,6 @@ Tensor scatter(const Tensor& self, std::int64_t dim, const Tensor& index, const 
       // every src element aliasing it reads the same gradient, as PyTorch's gather does.)
       return std::vector<Tensor>{gself ? scatter(g, d, index, 0.0) : Tensor(), gsrc ? gather(g, d, index) : Tensor()};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

@@ -9,7 +9,11 @@
 #include "autograd/creation.hpp"
 #include "autograd/detail/blas.hpp"
 #include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/double_backward.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
+#include "autograd/ops_reduce.hpp"
+#include "autograd/ops_shape.hpp"
 #include "autograd/ops_binary.hpp"
 
 namespace xg {
@@ -94,6 +98,29 @@ std::vector<Tensor> product_backward(const char* op, const BatchedDims& d, const
   return grads;
 }
 
+// product_backward in recorded ops (create_graph): dA = dC·Bᵀ, dB = Aᵀ·dC with 1-D operands
+// as a row / column matrix, and the batch summed back to a shared operand's shape.
+std::vector<Tensor> product_backward_recorded(const Tensor& g, const Tensor& a, const Shape& sa, bool ga,
+                                              const Tensor& b, const Shape& sb, bool gb) {
+  const bool a_vector = sa.size() == 1, b_vector = sb.size() == 1;
+  Shape gs = g.shape();  // g with the dims of 1-D operands restored: (batch?, m, n)
+  if (a_vector) gs.insert(gs.end() - (b_vector ? 0 : 1), 1);
+  if (b_vector) gs.push_back(1);
+  const Tensor g3 = reshape(g, gs);
+  std::vector<Tensor> grads(2);
+  if (ga) {
+    const Shape a_matrix = a_vector ? Shape{1, sa[0]} : sa;
+    const Tensor bm = b_vector ? reshape(b, {sb[0], 1}) : b;
+    grads[0] = reshape(detail::reduce_to_shape(matmul(g3, transpose(bm, -1, -2)), a_matrix), sa);
+  }
+  if (gb) {
+    const Shape b_matrix = b_vector ? Shape{sb[0], 1} : sb;
+    const Tensor am = a_vector ? reshape(a, {1, sa[0]}) : a;
+    grads[1] = reshape(detail::reduce_to_shape(matmul(transpose(am, -1, -2), g3), b_matrix), sb);
+  }
+  return grads;
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -139,6 +166,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
     record(out, op, {a, b},
            [d, ga, gb, a = gb ? detail::save_for_backward(a) : Tensor(), b = ga ? detail::save_for_backward(b) : Tensor(), sa, sb](const Tensor& g) {
+             if (is_grad_enabled()) return product_backward_recorded(g, a, sa, ga, b, sb, gb);  // create_graph
              return product_backward("matmul", d, g, a, sa, ga, b, sb, gb);
            });
   }
@@ -187,6 +215,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
            [gx, gw, gbias, rows, in_f, out_f, x = gw ? detail::save_for_backward(x) : Tensor(), w = gx ? detail::save_for_backward(weight) : Tensor(),
             sx = x.shape(), sw = weight.shape()](const Tensor& g) {
              std::vector<Tensor> grads(3);
+             if (is_grad_enabled()) {  // create_graph: recorded, the leading dims flattened into rows
+               const Tensor g2 = reshape(g, {rows, out_f});
+               if (gx) grads[0] = reshape(matmul(g2, w), sx);
+               if (gw) grads[1] = matmul(transpose(g2, 0, 1), reshape(x, {rows, in_f}));
+               if (gbias) grads[2] = sum(g2, {0});
+               return grads;
+             }
              dispatch_floating("linear", g.dtype(), [&](auto tag) {
                using T = decltype(tag);
                const T* pg = g.data<T>();
@@ -253,8 +288,9 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
     record(out, op, {bias, a, b},
            [d, ga, gb, gbias, sbias, a = gb ? detail::save_for_backward(a) : Tensor(), b = ga ? detail::save_for_backward(b) : Tensor(), sa = a.shape(),
             sb = b.shape()](const Tensor& g) {
-             std::vector<Tensor> ab = product_backward("addmm", d, g, a, sa, ga, b, sb, gb);
-             return std::vector<Tensor>{gbias ? sum_to_shape(g, sbias) : Tensor(), ab[0], ab[1]};
+             std::vector<Tensor> ab = is_grad_enabled() ? product_backward_recorded(g, a, sa, ga, b, sb, gb)
+                                                        : product_backward("addmm", d, g, a, sa, ga, b, sb, gb);
+             return std::vector<Tensor>{gbias ? detail::reduce_to_shape(g, sbias) : Tensor(), ab[0], ab[1]};
            });
   }
   return out;

@@ -35,13 +35,11 @@ using value_of = typename std::decay_t<B>::value_type;
 template <typename Derivative>
 void record_chain(Tensor& out, const char* name, const Tensor& x, const Tensor& saved, Derivative derivative) {
   record(out, name, {x}, [s = save_for_backward(saved), derivative](const Tensor& g) { return one(mul(g, derivative(s))); });
-  detail::mark_double_differentiable(out);  // recorded ops on g and on the saved tensor
 }
 
 // The rounding ops: piecewise constant, so their gradient is zero (PyTorch returns zeros too).
 void record_zero_gradient(Tensor& out, const char* name, const Tensor& x) {
   record(out, name, {x}, [](const Tensor& g) { return one(zeros_like(g)); });
-  detail::mark_double_differentiable(out);
 }
 
 // ---- scalar kernels without an xsimd counterpart (computed in double) ---------------------
@@ -271,7 +269,6 @@ Tensor frac(const Tensor& x) {
   Tensor out = simd_unary("frac", x, [](const auto& v) { return v - xsimd::trunc(v); });
   if (needs_grad({&x})) {
     record(out, "frac", {x}, [](const Tensor& g) { return one(g); });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -326,7 +323,6 @@ Tensor atan2(const Tensor& self, const Tensor& other) {
       const Tensor r2 = add(mul(y, y), mul(x, x));  // d/dy = x/r², d/dx = −y/r²
       return std::vector<Tensor>{gy ? div(mul(g, x), r2) : Tensor(), gx ? neg(div(mul(g, y), r2)) : Tensor()};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -351,7 +347,6 @@ Tensor pow(const Tensor& self, const Tensor& exponent) {
              }
              return std::vector<Tensor>{da, db};
            });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -384,7 +379,6 @@ Tensor lerp(const Tensor& start, const Tensor& end, const Tensor& weight) {
              return std::vector<Tensor>{ga ? mul(g, rsub(1.0, w)) : Tensor(), gb ? mul(g, w) : Tensor(),
                                         gw ? mul(g, sub(b, a)) : Tensor()};
            });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

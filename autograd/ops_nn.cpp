@@ -9,7 +9,12 @@
 
 #include "autograd/creation.hpp"
 #include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/double_backward.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
+#include "autograd/ops_reduce.hpp"
+#include "autograd/ops_shape.hpp"
+#include "autograd/ops_unary.hpp"
 #include "autograd/ops_binary.hpp"
 
 namespace xg {
@@ -75,9 +80,14 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
     using T = decltype(tag);
     softmax_kernel(l, x.data<T>(), out.data<T>(), false);
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "softmax", {x}, [l, y = detail::save_for_backward(out)](const Tensor& g) {
       // dx = y ⊙ (g − Σ g⊙y) along the lane
+      if (is_grad_enabled()) {  // create_graph: recorded on [outer, size, inner] views
+        const Shape lane{l.outer, l.size, l.inner};
+        Tensor g3 = reshape(g, lane), y3 = reshape(y, lane);
+        return one(reshape(mul(y3, sub(g3, sum(mul(g3, y3), {1}, true))), g.shape()));
+      }
       Tensor dx = detail::empty_like(g);
       dispatch_floating("softmax", g.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -92,6 +102,7 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
       });
       return one(dx);
     });
+  }
   return out;
 }
 
@@ -103,9 +114,14 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
     using T = decltype(tag);
     softmax_kernel(l, x.data<T>(), out.data<T>(), true);
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "log_softmax", {x}, [l, y = detail::save_for_backward(out)](const Tensor& g) {
       // dx = g − exp(y)·Σg along the lane
+      if (is_grad_enabled()) {  // create_graph: recorded on [outer, size, inner] views
+        const Shape lane{l.outer, l.size, l.inner};
+        Tensor g3 = reshape(g, lane);
+        return one(reshape(sub(g3, mul(exp(reshape(y, lane)), sum(g3, {1}, true))), g.shape()));
+      }
       Tensor dx = detail::empty_like(g);
       dispatch_floating("log_softmax", g.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -121,6 +137,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
       });
       return one(dx);
     });
+  }
   return out;
 }
 
@@ -141,16 +158,57 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
     for (std::int64_t i = 0; i < x.numel(); ++i) pm[i] = generator.uniform() < p ? T(0) : keep;
   });
   Tensor out = detail::zip_floating("dropout", x, mask, [](auto a, auto m) { return a * m; });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "dropout", {x}, [mask](const Tensor& g) {
+      if (is_grad_enabled()) return one(mul(g, mask));  // create_graph: recorded (the mask is a constant)
       return one(detail::zip_floating("dropout", g, mask, [](auto a, auto m) { return a * m; }));
     });
+  }
   return out;
 }
 
 Tensor dropout(const Tensor& x, double p, bool training) { return dropout(x, p, training, default_generator()); }
 
 // ---- embedding / one_hot ---------------------------------------------------------------
+
+namespace {
+// embedding's backward: g's rows added into a zero (num, dim) gradient at their indices
+// (padding_idx skipped), in index order so that repeated indices accumulate deterministically.
+Tensor embedding_scatter(const Tensor& g, const Tensor& indices, const Shape& sw, std::int64_t padding_idx) {
+  Tensor gw = zeros(sw, g.dtype());
+  dispatch_floating("embedding", g.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const std::int64_t* ix = indices.data<std::int64_t>();
+    const std::int64_t d = sw[1];
+    const T* pg = g.data<T>();
+    T* pgw = gw.data<T>();
+    for (std::int64_t i = 0; i < indices.numel(); ++i) {
+      if (ix[i] == padding_idx) continue;
+      T* row = pgw + ix[i] * d;
+      const T* src = pg + i * d;
+      for (std::int64_t k = 0; k < d; ++k) row[k] += src[k];
+    }
+  });
+  return gw;
+}
+
+// Its adjoint: the rows of t at the indices, zero rows at padding_idx ((indices..., dim)).
+Tensor embedding_gather(const Tensor& t, const Tensor& indices, std::int64_t padding_idx) {
+  const std::int64_t d = t.size(1);
+  Shape out_shape = indices.shape();
+  out_shape.push_back(d);
+  Tensor out = zeros(out_shape, t.dtype());
+  dispatch_floating("embedding_backward_backward", t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const std::int64_t* ix = indices.data<std::int64_t>();
+    const T* pt = t.data<T>();
+    T* po = out.data<T>();
+    for (std::int64_t i = 0; i < indices.numel(); ++i)
+      if (ix[i] != padding_idx) std::memcpy(po + i * d, pt + ix[i] * d, sizeof(T) * static_cast<std::size_t>(d));
+  });
+  return out;
+}
+}  // namespace
 
 Tensor embedding(const Tensor& indices, const Tensor& weight, std::int64_t padding_idx) {
   const char* op = "embedding";
@@ -177,25 +235,19 @@ Tensor embedding(const Tensor& indices, const Tensor& weight, std::int64_t paddi
   const auto* pw = static_cast<const char*>(weight.raw_data());
   for (std::int64_t i = 0; i < n; ++i) std::memcpy(po + i * row_bytes, pw + idx[i] * row_bytes, row_bytes);
 
-  if (needs_grad({&weight}))
+  if (needs_grad({&weight})) {
     record(out, op, {weight}, [indices = detail::save_for_backward(indices), sw = weight.shape(), padding_idx](const Tensor& g) {
-      Tensor gw = zeros(sw, g.dtype());
-      dispatch_floating("embedding", g.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const std::int64_t* ix = indices.data<std::int64_t>();
-        const std::int64_t d = sw[1];
-        const T* pg = g.data<T>();
-        T* pgw = gw.data<T>();
-        // Scatter-add in index order: repeated indices accumulate deterministically.
-        for (std::int64_t i = 0; i < indices.numel(); ++i) {
-          if (ix[i] == padding_idx) continue;
-          T* row = pgw + ix[i] * d;
-          const T* src = pg + i * d;
-          for (std::int64_t k = 0; k < d; ++k) row[k] += src[k];
-        }
-      });
-      return one(gw);
+      if (is_grad_enabled()) {
+        // create_graph: the scatter-add is recorded, with the row gather as its adjoint.
+        auto map = std::make_shared<const detail::LinearMap>(detail::LinearMap{
+            "embedding_backward", "embedding_backward_backward",
+            [indices, sw, padding_idx](const Tensor& t) { return embedding_scatter(t, indices, sw, padding_idx); },
+            [indices, padding_idx](const Tensor& t) { return embedding_gather(t, indices, padding_idx); }});
+        return one(detail::apply_linear(g, map));
+      }
+      return one(embedding_scatter(g, indices, sw, padding_idx));
     });
+  }
   return out;
 }
 
@@ -231,6 +283,7 @@ Tensor one_hot(const Tensor& indices, std::int64_t num_classes, Dtype dtype) {
       case kFloat32: out.data<float>()[at] = 1.0f; break;
       case kFloat64: out.data<double>()[at] = 1.0; break;
       case kInt64: out.data<std::int64_t>()[at] = 1; break;
+      case kBool: out.data<bool>()[at] = true; break;
     }
   }
   return out;

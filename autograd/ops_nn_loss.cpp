@@ -9,7 +9,11 @@
 #include "autograd/creation.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/simd.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
+#include "autograd/ops_binary.hpp"
+#include "autograd/ops_shape.hpp"
+#include "autograd/ops_unary.hpp"
 #include "autograd/ops_nn.hpp"
 
 namespace xg {
@@ -91,6 +95,30 @@ T element_scale(const Tensor& g, std::int64_t i, Reduction reduction, double den
 
 std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
 
+// element_scale in recorded ops (create_graph): g reshaped to `shape` (none), g (sum) or
+// g/denominator (mean), to be broadcast against the per-element terms.
+Tensor recorded_scale(const Tensor& g, Reduction reduction, double denominator, const Shape& shape) {
+  if (reduction == Reduction::None) return reshape(g, shape);
+  return reduction == Reduction::Sum ? g : div(g, denominator);
+}
+
+// A constant (n, C, inner) tensor from f(element i, class c) → value, for the recorded backward
+// of the class losses; ignored elements are left 0.
+template <typename F>
+Tensor per_class_constant(const ClassLayout& l, const Tensor& target, std::int64_t ignore, Dtype dtype, F&& f) {
+  Tensor out = zeros({l.n, l.classes, l.inner}, dtype);
+  dispatch_floating("loss_backward", dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const std::int64_t* t = target.data<std::int64_t>();
+    T* po = out.data<T>();
+    for (std::int64_t i = 0; i < l.elements(); ++i) {
+      if (t[i] == ignore) continue;
+      for (std::int64_t c = 0; c < l.classes; ++c) po[l.lane_base(i) + c * l.inner] = static_cast<T>(f(i, c, t[i]));
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options) {
@@ -152,12 +180,28 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
     out = reduce_loss<T>(losses, target.shape(), options.reduction(), denominator, input.dtype());
   });
 
-  if (grad)
+  if (grad) {
     record(out, op, {input},
            [l, probs, target = detail::save_for_backward(target), weight = weight.defined() ? detail::save_for_backward(weight) : Tensor(), eps,
             weight_total, denominator, reduction = options.reduction(),
-            ignore = options.ignore_index()](const Tensor& g) {
+            ignore = options.ignore_index(), x = detail::save_for_backward(input)](const Tensor& g) {
              // dx_c = scale · (p_c·((1−ε)w_t + εW/C) − ((1−ε)w_t·[c = t] + ε·w_c/C)), W = Σ w
+             if (is_grad_enabled()) {
+               // create_graph: recorded, p = softmax(x) recomputed from x (attached), the bracket's
+               // weights as constants laid out (n, C, inner).
+               const double smooth = eps / static_cast<double>(l.classes);
+               auto w_of = [&weight](std::int64_t c) { return weight.defined() ? weight.at({c}) : 1.0; };
+               Tensor mass = per_class_constant(l, target, ignore, g.dtype(), [&](std::int64_t, std::int64_t, std::int64_t t) {
+                 return (1 - eps) * w_of(t) + smooth * weight_total;
+               });
+               Tensor offset = per_class_constant(l, target, ignore, g.dtype(), [&](std::int64_t, std::int64_t c, std::int64_t t) {
+                 return (c == t ? (1 - eps) * w_of(t) : 0.0) + smooth * w_of(c);
+               });
+               const Shape lanes{l.n, l.classes, l.inner};
+               Tensor p = reshape(softmax(x, x.dim() == 1 ? 0 : 1), lanes);
+               Tensor scale = recorded_scale(g, reduction, denominator, {l.n, 1, l.inner});
+               return one(reshape(mul(scale, sub(mul(p, mass), offset)), x.shape()));
+             }
              Tensor dx = detail::empty_like(probs);
              dispatch_floating("cross_entropy", g.dtype(), [&](auto tag) {
                using T = decltype(tag);
@@ -186,6 +230,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
              });
              return one(dx);
            });
+  }
   return out;
 }
 
@@ -209,11 +254,17 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOpti
     }
     out = reduce_loss<T>(losses, target.shape(), options.reduction(), denominator, log_probs.dtype());
   });
-  if (needs_grad({&log_probs}))
+  if (needs_grad({&log_probs})) {
     record(out, op, {log_probs},
            [l, shape = log_probs.shape(), target = detail::save_for_backward(target),
             weight = weight.defined() ? detail::save_for_backward(weight) : Tensor(), denominator, reduction = options.reduction(),
             ignore = options.ignore_index()](const Tensor& g) {
+             if (is_grad_enabled()) {  // create_graph: recorded, −w_t at the target class as a constant
+               Tensor pick = per_class_constant(l, target, ignore, g.dtype(), [&](std::int64_t, std::int64_t c, std::int64_t t) {
+                 return c == t ? -(weight.defined() ? weight.at({t}) : 1.0) : 0.0;
+               });
+               return one(reshape(mul(recorded_scale(g, reduction, denominator, {l.n, 1, l.inner}), pick), shape));
+             }
              Tensor dx = zeros(shape, g.dtype());
              dispatch_floating("nll_loss", g.dtype(), [&](auto tag) {
                using T = decltype(tag);
@@ -228,6 +279,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const NLLLossOpti
              });
              return one(dx);
            });
+  }
   return out;
 }
 
@@ -257,6 +309,10 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
     record(out, op, {input, target},
            [a = detail::save_for_backward(input), b = detail::save_for_backward(target), reduction, n, gi, gt](const Tensor& g) {
              // d/dinput = 2(input − target)·scale, d/dtarget = its negative
+             if (is_grad_enabled()) {  // create_graph: recorded
+               Tensor di = mul(mul(sub(a, b), 2.0), recorded_scale(g, reduction, static_cast<double>(n), a.shape()));
+               return std::vector<Tensor>{gi ? di : Tensor(), gt ? neg(di) : Tensor()};
+             }
              Tensor di = detail::empty_like(a);
              dispatch_floating("mse_loss", g.dtype(), [&](auto tag) {
                using T = decltype(tag);

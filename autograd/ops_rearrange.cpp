@@ -47,7 +47,6 @@ Tensor flip(const Tensor& x, const std::vector<std::int64_t>& dims) {
   }
   if (needs_grad({&x})) {
     record(out, "flip", {x}, [dims](const Tensor& g) { return std::vector<Tensor>{flip(g, dims)}; });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }

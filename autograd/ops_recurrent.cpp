@@ -9,7 +9,10 @@
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/shape_kernels.hpp"
 #include "autograd/engine.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
+#include "autograd/ops_linalg.hpp"
+#include "autograd/ops_shape.hpp"
 
 namespace xg {
 
@@ -51,16 +54,22 @@ RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight) {
   // The pairs are keyed by the hub node, whose address the closure learns once it is recorded.
   auto key = std::make_shared<const void*>(nullptr);
   record(hub_, "RecurrentWeight", {weight}, [key, out_features, in_features](const Tensor& g) {
+    // create_graph: the steps handed their recorded gᵀh terms over; the engine summed them into g.
+    if (is_grad_enabled()) return std::vector<Tensor>{g};
     // g is the zero placeholder the first step handed over; the real sum is computed here.
+    // g may also hold gradients that reached the hub directly, not through a step's pairs: in a
+    // pass that differentiates a recorded gradient (double backward), the g·W terms send theirs
+    // here. So the steps' sum is added onto g (β = 1; with only the zero placeholder, 0 + x = x).
     Pairs& pairs = pass_pairs(*key);
+    if (pairs.grads.empty()) return std::vector<Tensor>{g};
     Tensor grads = stack_rows(pairs.grads, out_features, g.dtype());
     Tensor inputs = stack_rows(pairs.inputs, in_features, g.dtype());
     pairs = Pairs();
-    Tensor dw = empty({out_features, in_features}, g.dtype());
+    Tensor dw = g.detach().clone();
     detail::dispatch_floating("RecurrentWeight", g.dtype(), [&](auto tag) {
       using T = decltype(tag);
       detail::gemm(true, false, out_features, in_features, grads.size(0), grads.data<T>(), out_features,
-                   inputs.data<T>(), in_features, T(0), dw.data<T>(), in_features);
+                   inputs.data<T>(), in_features, T(1), dw.data<T>(), in_features);
     });
     return std::vector<Tensor>{dw};
   });
@@ -87,9 +96,16 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
   if (!needs_grad({&base, &h, &hub_})) return out;
   const bool want_h = h.requires_grad(), want_w = hub_.requires_grad();
   record(out, "RecurrentWeight::add_product", {base, h, hub_},
-         [key = hub_.grad_fn().get(), w = detail::save_for_backward(weight_), h = detail::save_for_backward(h), want_h, want_w](const Tensor& g) {
+         // w is saved from hub_ (the same storage as the weight): under create_graph it is re-attached
+         // to the hub, so dh = g·W is differentiable w.r.t. the weight too.
+         [key = hub_.grad_fn().get(), w = detail::save_for_backward(hub_), h = detail::save_for_backward(h), want_h, want_w](const Tensor& g) {
            std::vector<Tensor> grads(3);
            grads[0] = g;
+           if (is_grad_enabled()) {  // create_graph: recorded, each step's gᵀh handed to the hub as is
+             if (want_h) grads[1] = matmul(g, w);
+             if (want_w) grads[2] = matmul(transpose(g, 0, 1), h);
+             return grads;
+           }
            if (want_h) {
              const std::int64_t n = g.size(0), o = w.size(0), i = w.size(1);
              grads[1] = empty({n, i}, g.dtype());

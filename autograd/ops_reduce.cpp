@@ -11,6 +11,9 @@
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
+#include "autograd/ops_binary.hpp"
+#include "autograd/ops_shape.hpp"
+#include "autograd/ops_unary.hpp"
 
 namespace xg {
 using detail::dispatch_floating;
@@ -167,7 +170,6 @@ Tensor sum_impl(const char* op, const Tensor& x, const std::vector<std::int64_t>
       }
       return std::vector<Tensor>{broadcast_back(g, in_shape, p, scale)};
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -222,6 +224,32 @@ std::pair<Tensor, Tensor> max_kernel(const char* op, const Tensor& x, std::int64
   return {values, indices};
 }
 
+// max's backward as a linear map of g and its adjoint: g scattered to the chosen indices along
+// the dim (zeros elsewhere), and t gathered from them.
+Tensor scatter_at_indices(const Tensor& g, const DimSplit& s, const Shape& in_shape, const Tensor& idx) {
+  Tensor out = zeros(in_shape, g.dtype());
+  dispatch_floating("max_backward", g.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* pg = g.data<T>();
+    const std::int64_t* pi = idx.data<std::int64_t>();
+    T* po = out.data<T>();
+    for (std::int64_t j = 0; j < s.outer * s.inner; ++j) po[(j / s.inner * s.n + pi[j]) * s.inner + j % s.inner] = pg[j];
+  });
+  return out;
+}
+
+Tensor gather_at_indices(const Tensor& t, const DimSplit& s, const Tensor& idx) {
+  Tensor out = empty(s.out_shape, t.dtype());
+  dispatch_floating("max_backward_backward", t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* pt = t.data<T>();
+    const std::int64_t* pi = idx.data<std::int64_t>();
+    T* po = out.data<T>();
+    for (std::int64_t j = 0; j < s.outer * s.inner; ++j) po[j] = pt[(j / s.inner * s.n + pi[j]) * s.inner + j % s.inner];
+  });
+  return out;
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& x) { return sum_impl("sum", x, {}, false, false); }
@@ -238,6 +266,14 @@ std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
   if (needs_grad({&x})) {
     const DimSplit s = split_at("max", x.shape(), dim, keepdim);
     record(values, "max", {x}, [s, in_shape = x.shape(), idx = indices](const Tensor& g) {
+      if (is_grad_enabled()) {
+        // create_graph: the scatter is recorded, with the gather at the same indices as its adjoint.
+        auto map = std::make_shared<const detail::LinearMap>(detail::LinearMap{
+            "max_backward", "max_backward_backward",
+            [s, in_shape, idx](const Tensor& t) { return scatter_at_indices(t, s, in_shape, idx); },
+            [s, idx](const Tensor& t) { return gather_at_indices(t, s, idx); }});
+        return std::vector<Tensor>{detail::apply_linear(g, map)};
+      }
       // Only the first maximal element receives the gradient.
       Tensor gx = zeros(in_shape, g.dtype());
       dispatch_floating("max_backward", g.dtype(), [&](auto tag) {
@@ -282,9 +318,14 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
       for (std::int64_t i = 0; i < s.inner; ++i) po[o * s.inner + i] = static_cast<T>(std::log(acc[i]) + shift[i]);
     }
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "logsumexp", {x}, [s, x = detail::save_for_backward(x), y = detail::save_for_backward(out)](const Tensor& g) {
       // d/dx_k logsumexp(x) = exp(x_k − y) = softmax(x)_k
+      if (is_grad_enabled()) {  // create_graph: recorded, x and y seen as [outer, n, inner]
+        const Shape lane{s.outer, s.n, s.inner}, reduced{s.outer, 1, s.inner};
+        Tensor softmax = exp(sub(reshape(x, lane), reshape(y, reduced)));
+        return std::vector<Tensor>{reshape(mul(reshape(g, reduced), softmax), x.shape())};
+      }
       Tensor gx = detail::empty_like(x);
       dispatch_floating("logsumexp_backward", g.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -301,6 +342,7 @@ Tensor logsumexp(const Tensor& x, std::int64_t dim, bool keepdim) {
       });
       return std::vector<Tensor>{gx};
     });
+  }
   return out;
 }
 

@@ -5,7 +5,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/detail/shape_kernels.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
@@ -21,10 +23,12 @@ void check_input(const char* op, const Tensor& x) { detail::check_defined(op, x)
 // A view of x with `shape`; backward views the gradient back to x's shape.
 Tensor make_view(const char* op, const Tensor& x, const Shape& shape) {
   Tensor out = detail::alias_with_shape(x, shape);
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, op, {x}, [in_shape = x.shape()](const Tensor& g) {
+      if (is_grad_enabled()) return std::vector<Tensor>{reshape(g, in_shape)};  // create_graph: recorded
       return std::vector<Tensor>{detail::alias_with_shape(g, in_shape)};
     });
+  }
   return out;
 }
 
@@ -137,8 +141,12 @@ std::vector<std::int64_t> inverse(const std::vector<std::int64_t>& perm) {
 
 Tensor permute_recorded(const char* op, const Tensor& x, const std::vector<std::int64_t>& perm) {
   Tensor out = permute_copy(x, perm);
-  if (needs_grad({&x}))
-    record(out, op, {x}, [inv = inverse(perm)](const Tensor& g) { return std::vector<Tensor>{permute_copy(g, inv)}; });
+  if (needs_grad({&x})) {
+    record(out, op, {x}, [inv = inverse(perm)](const Tensor& g) {
+      if (is_grad_enabled()) return std::vector<Tensor>{permute(g, inv)};  // create_graph: recorded
+      return std::vector<Tensor>{permute_copy(g, inv)};
+    });
+  }
   return out;
 }
 
@@ -204,10 +212,11 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   }
   Tensor result = empty(out, x.dtype());
   detail::strided_copy(x, result, strides);
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(result, "expand", {x}, [in_shape = in](const Tensor& g) {
-      return std::vector<Tensor>{sum_to_shape(g, in_shape)};
+      return std::vector<Tensor>{detail::reduce_to_shape(g, in_shape)};
     });
+  }
   return result;
 }
 

@@ -6,9 +6,11 @@
 #include <string>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/shape_kernels.hpp"
 #include "autograd/engine.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_shape.hpp"
 
@@ -22,17 +24,37 @@ void check_not_scalar(const char* op, const Tensor& x) {
   if (x.dim() == 0) throw std::invalid_argument(std::string(op) + ": cannot be applied to a 0-dim tensor");
 }
 
+// The slices s of a `full` tensor as a linear map (gather into `part` shape) with its adjoint
+// (scatter into zeros of `full` shape): the backward of every op here, recorded under create_graph.
+std::shared_ptr<const detail::LinearMap> slices_map(const SliceSpec& s, const Shape& full, const Shape& part) {
+  return std::make_shared<const detail::LinearMap>(detail::LinearMap{
+      "slices_gather", "slices_scatter",
+      [s, part](const Tensor& t) {
+        Tensor out = empty(part, t.dtype());
+        detail::move_slices(t, out, s, /*gather=*/true);
+        return out;
+      },
+      [s, full](const Tensor& t) {
+        Tensor out = zeros(full, t.dtype());
+        detail::move_slices(out, t, s, /*gather=*/false);
+        return out;
+      }});
+}
+
 // Copies slices s of x along dim d into a new tensor of `out_shape`; backward scatters them
 // back into zeros of x's shape.
 Tensor take_slices(const char* op, const Tensor& x, const SliceSpec& s, const Shape& out_shape) {
   Tensor out = empty(out_shape, x.dtype());
   detail::move_slices(x, out, s, /*gather=*/true);
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, op, {x}, [s, in_shape = x.shape()](const Tensor& g) {
+      if (is_grad_enabled())  // create_graph: recorded
+        return std::vector<Tensor>{detail::apply_linear(g, slices_map(s, in_shape, g.shape()), /*adjoint=*/true)};
       Tensor gx = zeros(in_shape, g.dtype());
       detail::move_slices(gx, g, s, /*gather=*/false);
       return std::vector<Tensor>{gx};
     });
+  }
   return out;
 }
 
@@ -122,6 +144,9 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
   for (std::int64_t t = 0; t < s.n; ++t) {
     s.start = t;
     record(pieces[t], "unbind", {hub}, [key, s, in_shape = x.shape()](const Tensor& g) {
+      // create_graph: each piece's gradient scattered on its own, recorded (the engine sums them).
+      if (is_grad_enabled())
+        return std::vector<Tensor>{detail::apply_linear(g, slices_map(s, in_shape, g.shape()), /*adjoint=*/true)};
       std::shared_ptr<void>& slot = detail::pass_scratch(key);
       const bool first = !slot;
       if (first) slot = std::make_shared<Tensor>(zeros(in_shape, g.dtype()));
@@ -223,6 +248,10 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
       std::vector<Tensor> grads(parts.size());
       for (std::size_t i = 0; i < parts.size(); ++i) {
         if (!wanted[i]) continue;
+        if (is_grad_enabled()) {  // create_graph: recorded
+          grads[i] = detail::apply_linear(g, slices_map(parts[i], g.shape(), shapes[i]));
+          continue;
+        }
         grads[i] = empty(shapes[i], g.dtype());
         detail::move_slices(g, grads[i], parts[i], /*gather=*/true);
       }
@@ -268,6 +297,10 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
       for (std::size_t i = 0; i < wanted.size(); ++i) {
         if (!wanted[i]) continue;
         part.start = static_cast<std::int64_t>(i);
+        if (is_grad_enabled()) {  // create_graph: recorded
+          grads[i] = detail::apply_linear(g, slices_map(part, g.shape(), shape));
+          continue;
+        }
         grads[i] = empty(shape, g.dtype());
         detail::move_slices(g, grads[i], part, /*gather=*/true);
       }
@@ -276,6 +309,27 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
   }
   return out;
 }
+
+namespace {
+// index_select's backward: g's slices added at their indices along the dim, in index order
+// (repeated indices accumulate, deterministically).
+Tensor index_scatter_add(const Tensor& g, const SliceSpec& s, std::int64_t m, const Shape& in_shape, const Tensor& index) {
+  Tensor gx = zeros(in_shape, g.dtype());
+  const std::int64_t* ids = index.data<std::int64_t>();
+  detail::dispatch_floating("index_select_backward", g.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* pg = g.data<T>();
+    T* po = gx.data<T>();
+    for (std::int64_t o = 0; o < s.outer; ++o)
+      for (std::int64_t j = 0; j < m; ++j) {
+        const T* from = pg + (o * m + j) * s.inner;
+        T* to = po + (o * s.n + ids[j]) * s.inner;
+        for (std::int64_t i = 0; i < s.inner; ++i) to[i] += from[i];
+      }
+  });
+  return gx;
+}
+}  // namespace
 
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   detail::check_defined("index_select", x);
@@ -301,24 +355,22 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   char* dst = static_cast<char*>(out.raw_data());
   for (std::int64_t o = 0; o < s.outer; ++o)
     for (std::int64_t j = 0; j < m; ++j, dst += block) std::memcpy(dst, src + (o * s.n + idx[j]) * block, block);
-  if (needs_grad({&x}))
-    record(out, "index_select", {x}, [s, m, in_shape = x.shape(), index = detail::save_for_backward(index)](const Tensor& g) {
-      // Scatter-add in index order: repeated indices accumulate, deterministically.
-      Tensor gx = zeros(in_shape, g.dtype());
-      const std::int64_t* ids = index.data<std::int64_t>();
-      detail::dispatch_floating("index_select_backward", g.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* pg = g.data<T>();
-        T* po = gx.data<T>();
-        for (std::int64_t o = 0; o < s.outer; ++o)
-          for (std::int64_t j = 0; j < m; ++j) {
-            const T* from = pg + (o * m + j) * s.inner;
-            T* to = po + (o * s.n + ids[j]) * s.inner;
-            for (std::int64_t i = 0; i < s.inner; ++i) to[i] += from[i];
-          }
-      });
-      return std::vector<Tensor>{gx};
+  if (needs_grad({&x})) {
+    record(out, "index_select", {x}, [s, m, in_shape = x.shape(), index = detail::save_for_backward(index), d](const Tensor& g) {
+      if (is_grad_enabled()) {
+        // create_graph: the scatter-add below is recorded, with index_select itself as its adjoint.
+        auto map = std::make_shared<const detail::LinearMap>(detail::LinearMap{
+            "index_select_backward", "index_select_backward_backward",
+            [s, m, in_shape, index](const Tensor& t) { return index_scatter_add(t, s, m, in_shape, index); },
+            [d, index](const Tensor& t) {
+              NoGradGuard raw;  // apply_linear records the node
+              return index_select(t, d, index);
+            }});
+        return std::vector<Tensor>{detail::apply_linear(g, map)};
+      }
+      return std::vector<Tensor>{index_scatter_add(g, s, m, in_shape, index)};
     });
+  }
   return out;
 }
 

@@ -59,7 +59,6 @@ void record_values(Tensor& values, const char* op, const Tensor& x, std::int64_t
   record(values, op, {x}, [shape = x.shape(), d, idx = detail::save_for_backward(indices)](const Tensor& g) {
     return std::vector<Tensor>{scatter_add(zeros(shape, g.dtype()), shape.empty() ? 0 : d, idx, g)};
   });
-  detail::mark_double_differentiable(values);  // linear in g, recorded ops only
 }
 
 }  // namespace

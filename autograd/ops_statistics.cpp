@@ -115,7 +115,6 @@ Tensor prod(const Tensor& x, std::int64_t dim, bool keepdim) {
       return one(mul(gk, others));
     });
     // recorded ops on g and the saved tensors; the zeros fallback refuses create_graph
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -215,7 +214,6 @@ Tensor norm(const Tensor& x, double p, const std::vector<std::int64_t>& dims, bo
       return one(mul(direction, scale));
     });
     // recorded ops on g and the saved tensors; the zeros fallback refuses create_graph
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -236,7 +234,6 @@ Tensor cumsum(const Tensor& x, std::int64_t dim) {
   });
   if (needs_grad({&x})) {
     record(out, "cumsum", {x}, [d](const Tensor& g) { return one(reverse_cumsum(g, d)); });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -283,7 +280,6 @@ Tensor cumprod(const Tensor& x, std::int64_t dim) {
       return one(grad);
     });
     // recorded ops on g and the saved tensors; the zeros fallback refuses create_graph
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

@@ -36,7 +36,6 @@ Tensor neg(const Tensor& x) {
   Tensor out = map_floating("neg", x, [](auto v) { return -v; });
   if (needs_grad({&x})) {
     record(out, "neg", {x}, [](const Tensor& g) { return one(neg(g)); });
-    detail::mark_double_differentiable(out);  // linear in g, recorded ops only
   }
   return out;
 }
@@ -45,7 +44,6 @@ Tensor exp(const Tensor& x) {
   Tensor out = vectorised("exp", x, [](const auto& v) { return xsimd::exp(v); });
   if (needs_grad({&x})) {
     record(out, "exp", {x}, [y = detail::save_for_backward(out)](const Tensor& g) { return one(mul(g, y)); });
-    detail::mark_double_differentiable(out);  // recorded ops; y is re-attached under create_graph
   }
   return out;
 }
@@ -54,7 +52,6 @@ Tensor log(const Tensor& x) {
   Tensor out = vectorised("log", x, [](const auto& v) { return xsimd::log(v); });
   if (needs_grad({&x})) {
     record(out, "log", {x}, [x = detail::save_for_backward(x)](const Tensor& g) { return one(div(g, x)); });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -66,7 +63,6 @@ Tensor sqrt(const Tensor& x) {
       if (is_grad_enabled()) return one(div(g, mul(y, 2.0)));  // create_graph: recorded
       return one(zip_floating("sqrt_backward", g, y, [](auto gv, auto yv) { return gv / (yv + yv); }));
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -78,7 +74,6 @@ Tensor tanh(const Tensor& x) {
       if (is_grad_enabled()) return one(mul(g, rsub(1.0, mul(y, y))));
       return one(zip_floating("tanh_backward", g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); }));
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -93,7 +88,6 @@ Tensor sigmoid(const Tensor& x) {
       if (is_grad_enabled()) return one(mul(g, mul(y, rsub(1.0, y))));
       return one(zip_floating("sigmoid_backward", g, y, [](auto gv, auto yv) { return gv * yv * (1 - yv); }));
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -107,7 +101,6 @@ Tensor relu(const Tensor& x) {
       if (is_grad_enabled()) return one(mul(g, map_floating("relu_mask", y, [](auto v) { return decltype(v)(!(v <= 0)); })));
       return one(zip_floating("relu_backward", g, y, [](auto gv, auto yv) { return yv <= 0 ? decltype(gv)(0) : gv; }));
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -122,7 +115,6 @@ Tensor abs(const Tensor& x) {
         return xv > 0 ? gv : (xv < 0 ? -gv : decltype(gv)(0));
       }));
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -132,13 +124,12 @@ Tensor pow(const Tensor& x, double p) {
   if (needs_grad({&x})) {
     record(out, "pow", {x}, [x = detail::save_for_backward(x), p](const Tensor& g) {
       // d(xᵖ)/dx = p·xᵖ⁻¹; p = 0 has zero gradient everywhere (also at x = 0, as PyTorch).
-      if (is_grad_enabled()) return one(p == 0 ? zeros_like(g) : mul(g, mul(pow(x, p - 1), p)));
+      if (is_grad_enabled()) return one(p == 0 ? mul(g, 0.0) : mul(g, mul(pow(x, p - 1), p)));
       return one(zip_floating("pow_backward", g, x, [p](auto gv, auto xv) {
         using T = decltype(gv);
         return p == 0 ? T(0) : static_cast<T>(gv * p * std::pow(xv, p - 1));
       }));
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -166,7 +157,6 @@ static Tensor clamp_impl(const char* op, const Tensor& x, double lo, double hi) 
         return (xv >= T(lo) && xv <= T(hi)) ? gv : T(0);
       }));
     });
-    detail::mark_double_differentiable(out);
   }
   return out;
 }

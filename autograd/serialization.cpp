@@ -72,6 +72,7 @@ const char* dtype_tag(Dtype dtype) {
     case kFloat32: return "F32";
     case kFloat64: return "F64";
     case kInt64: return "I64";
+    case kBool: return "BOOL";
   }
   return "?";
 }
@@ -214,7 +215,8 @@ Entry parse_entry(const std::string& path, const std::string& name, const Json& 
   if (tag == "F32") e.dtype = kFloat32;
   else if (tag == "F64") e.dtype = kFloat64;
   else if (tag == "I64") e.dtype = kInt64;
-  else bad("dtype " + tag + " is not supported (xgrad reads F32, F64 and I64)");
+  else if (tag == "BOOL") e.dtype = kBool;
+  else bad("dtype " + tag + " is not supported (xgrad reads F32, F64, I64 and BOOL)");
 
   const Json& shape = info["shape"];
   if (!shape.is_array()) bad("shape is not an array: " + brief(shape));
@@ -409,6 +411,14 @@ SafetensorsFile load_safetensors(const std::string& path) {
     if (!read_exact(path, file.fd, t.raw_data(), e.end - e.begin))
       fail(path, "file is truncated inside the data of tensor '" + e.name + "' (it shrank while being read?)");
     if (recorded) crc = crc32c(t.raw_data(), e.end - e.begin, crc);
+    // A C++ bool may only hold 0 or 1: any other byte would make reading it undefined behaviour.
+    if (e.dtype == kBool) {
+      const auto* bytes = static_cast<const unsigned char*>(t.raw_data());
+      for (std::int64_t i = 0; i < t.numel(); ++i)
+        if (bytes[i] > 1)
+          fail(path, "tensor '" + e.name + "' (BOOL) holds byte " + std::to_string(bytes[i]) + " at element " +
+                         std::to_string(i) + "; bool elements must be 0 or 1");
+    }
     result.tensors.insert(e.name, t);
   }
   if (recorded && crc != *recorded)

@@ -11,6 +11,7 @@
 
 #include "autograd/detail/runtime.hpp"
 #include "autograd/engine.hpp"
+#include "autograd/format.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 
@@ -64,6 +65,7 @@ template <typename T>
 static constexpr Dtype dtype_of() {
   if constexpr (std::is_same_v<T, float>) return kFloat32;
   else if constexpr (std::is_same_v<T, double>) return kFloat64;
+  else if constexpr (std::is_same_v<T, bool>) return kBool;
   else return kInt64;
 }
 
@@ -85,6 +87,8 @@ template std::int64_t* Tensor::data<std::int64_t>();
 template const float* Tensor::data<float>() const;
 template const double* Tensor::data<double>() const;
 template const std::int64_t* Tensor::data<std::int64_t>() const;
+template bool* Tensor::data<bool>();
+template const bool* Tensor::data<bool>() const;
 
 void* Tensor::raw_data() const { return checked(impl_.get(), "data").storage->data; }
 
@@ -93,6 +97,7 @@ static double element(const Tensor& t, std::int64_t flat) {
     case kFloat32: return t.data<float>()[flat];
     case kFloat64: return t.data<double>()[flat];
     case kInt64: return static_cast<double>(t.data<std::int64_t>()[flat]);
+    case kBool: return t.data<bool>()[flat] ? 1.0 : 0.0;
   }
   return 0;
 }
@@ -104,7 +109,14 @@ double Tensor::item() const {
   return element(*this, 0);
 }
 
-static std::int64_t flat_index(const Shape& shape, const std::vector<std::int64_t>& index, const char* op) {
+void detail::throw_item_out_of_range(double value, const char* type_name) {
+  std::ostringstream text;
+  text << std::setprecision(17) << value;
+  throw std::invalid_argument("item: value " + text.str() + " cannot be converted to " + type_name +
+                              " without overflow");
+}
+
+std::int64_t detail::flat_index(const Shape& shape, const std::vector<std::int64_t>& index, const char* op) {
   if (index.size() != shape.size())
     throw std::invalid_argument(std::string(op) + ": index has " + std::to_string(index.size()) +
                                 " entries for a tensor of shape " + shape_str(shape));
@@ -120,17 +132,7 @@ static std::int64_t flat_index(const Shape& shape, const std::vector<std::int64_
 }
 
 double Tensor::at(const std::vector<std::int64_t>& index) const {
-  return element(*this, flat_index(shape(), index, "at"));
-}
-
-void Tensor::set(const std::vector<std::int64_t>& index, double value) {
-  const std::int64_t flat = flat_index(shape(), index, "set");
-  switch (dtype()) {
-    case kFloat32: data<float>()[flat] = static_cast<float>(value); break;
-    case kFloat64: data<double>()[flat] = value; break;
-    case kInt64: data<std::int64_t>()[flat] = static_cast<std::int64_t>(value); break;
-  }
-  detail::bump_version(*this);
+  return element(*this, detail::flat_index(shape(), index, "at"));
 }
 
 std::uint32_t Tensor::_version() const {
@@ -153,7 +155,8 @@ Tensor& Tensor::requires_grad_(bool requires) {
     throw std::invalid_argument(
         "requires_grad_: only leaf tensors can change requires_grad (use detach() to make a new leaf)");
   if (requires && !is_floating(impl.dtype))
-    throw std::invalid_argument("requires_grad_: only floating point tensors can require gradients, got int64");
+    throw std::invalid_argument(std::string("requires_grad_: only floating point tensors can require gradients, got ") +
+                                dtype_name(impl.dtype));
   impl.requires_grad = requires;
   return *this;
 }
@@ -241,7 +244,9 @@ Tensor Tensor::detach() const {
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype());
   std::memcpy(out.raw_data(), raw_data(), static_cast<std::size_t>(numel()) * element_size(dtype()));
-  if (needs_grad({this})) record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  if (needs_grad({this})) {
+    record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  }
   return out;
 }
 
@@ -261,15 +266,18 @@ Tensor Tensor::to(Dtype target) const {
       case kFloat32: convert(data<float>(), dst); break;
       case kFloat64: convert(data<double>(), dst); break;
       case kInt64: convert(data<std::int64_t>(), dst); break;
+      case kBool: convert(data<bool>(), dst); break;
     }
   };
   switch (target) {
     case kFloat32: convert_from(out.data<float>()); break;
     case kFloat64: convert_from(out.data<double>()); break;
     case kInt64: convert_from(out.data<std::int64_t>()); break;
+    case kBool: convert_from(out.data<bool>()); break;
   }
-  if (needs_grad({this}))
+  if (needs_grad({this})) {
     record(out, "to", {*this}, [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
+  }
   return out;
 }
 

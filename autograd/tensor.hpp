@@ -1,11 +1,17 @@
 #pragma once
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <iosfwd>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/dtype.hpp"
@@ -14,6 +20,10 @@
 namespace xg {
 
 struct Node;
+class Tensor;
+namespace indexing {
+struct TensorIndex;
+}  // namespace indexing
 
 /// A block of raw memory, 64-byte aligned whatever its size when xgrad allocates it (whole cache
 /// lines for BLAS, and xtensor's SIMD assignment never peels a scalar prologue that would depend
@@ -33,6 +43,9 @@ struct Storage {
   /// views, reshapes and detach() share it; backward compares it with the version each saved
   /// tensor had when its op was recorded.
   std::atomic<std::uint32_t> version{0};
+  /// Set once a view (reshape, view, flatten, squeeze, unsqueeze) shares this storage: recorded
+  /// in-place ops refuse it, as xgrad cannot rebase the other handle's history (ops_in_place.hpp).
+  std::atomic<bool> has_views{false};
 
  private:
   void* allocation_ = nullptr;   // what malloc returned (data is rounded up from it), or null
@@ -81,9 +94,14 @@ class Tensor {
 
   /// The single value of a one-element tensor, as double.
   double item() const;
+  /// The single value as T (any arithmetic type, as libtorch's item<T>()): int64 values convert
+  /// exactly; a value T cannot hold (out of range, NaN to an integer) throws naming both.
+  template <typename T>
+  T item() const;
   /// Element at a multi-index (for tests and small programs; slow).
   double at(const std::vector<std::int64_t>& index) const;
-  /// Writes one element (only allowed when no graph needs this tensor: leaves or no_grad).
+  /// Writes one element: an in-place write with the rules of the in-place ops (refused on a leaf
+  /// that requires grad outside NoGradGuard; recorded on a tensor in a graph; bumps the version).
   void set(const std::vector<std::int64_t>& index, double value);
   /// All elements in row-major order, converted to double.
   std::vector<double> to_vector() const;
@@ -112,6 +130,76 @@ class Tensor {
   Tensor clone() const;
   /// Converts between dtypes (differentiable between float dtypes); a no-op if already `dtype`.
   Tensor to(Dtype dtype) const;
+
+  // ---- comparisons and masks (ops_compare.hpp, ops_where.hpp): bool results ---------------
+  Tensor eq(const Tensor& other) const;
+  Tensor ne(const Tensor& other) const;
+  Tensor lt(const Tensor& other) const;
+  Tensor le(const Tensor& other) const;
+  Tensor gt(const Tensor& other) const;
+  Tensor ge(const Tensor& other) const;
+  Tensor eq(double other) const;
+  Tensor ne(double other) const;
+  Tensor lt(double other) const;
+  Tensor le(double other) const;
+  Tensor gt(double other) const;
+  Tensor ge(double other) const;
+  Tensor logical_and(const Tensor& other) const;
+  Tensor logical_or(const Tensor& other) const;
+  Tensor logical_xor(const Tensor& other) const;
+  Tensor logical_not() const;
+  Tensor isnan() const;
+  Tensor isinf() const;
+  Tensor isfinite() const;
+  Tensor any() const;
+  Tensor all() const;
+  Tensor any(std::int64_t dim, bool keepdim = false) const;
+  Tensor all(std::int64_t dim, bool keepdim = false) const;
+  Tensor isclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false) const;
+  bool allclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false) const;
+  bool equal(const Tensor& other) const;
+  /// where(condition, *this, other) (libtorch's Tensor::where).
+  Tensor where(const Tensor& condition, const Tensor& other) const;
+  Tensor masked_fill(const Tensor& mask, double value) const;
+  Tensor masked_fill(const Tensor& mask, const Tensor& value) const;
+  Tensor masked_select(const Tensor& mask) const;
+
+  // ---- indexing (indexing.hpp: t.index({Slice(1, None), 0, mask})) ------------------------
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  const Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& value) const;
+  const Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& value) const;
+  const Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, double value) const;
+  const Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, double value) const;
+  /// t[i]: select(0, i).
+  Tensor operator[](std::int64_t index) const;
+
+  // ---- in-place ops (ops_in_place.hpp). PyTorch's rules: refused on a leaf that requires grad
+  // outside NoGradGuard; on a tensor in a graph they are recorded (its grad_fn becomes the
+  // in-place op's node); every write bumps the version, so backward refuses stale saved tensors.
+  const Tensor& add_(const Tensor& other, double alpha = 1) const;
+  const Tensor& add_(double other) const;
+  const Tensor& sub_(const Tensor& other, double alpha = 1) const;
+  const Tensor& sub_(double other) const;
+  const Tensor& mul_(const Tensor& other) const;
+  const Tensor& mul_(double other) const;
+  const Tensor& div_(const Tensor& other) const;
+  const Tensor& div_(double other) const;
+  const Tensor& zero_() const;
+  const Tensor& fill_(double value) const;
+  const Tensor& fill_(const Tensor& value) const;
+  const Tensor& clamp_(std::optional<double> min, std::optional<double> max = std::nullopt) const;
+  const Tensor& copy_(const Tensor& src) const;
+  const Tensor& masked_fill_(const Tensor& mask, double value) const;
+  const Tensor& masked_fill_(const Tensor& mask, const Tensor& value) const;
+  const Tensor& operator+=(const Tensor& other) const;
+  const Tensor& operator+=(double other) const;
+  const Tensor& operator-=(const Tensor& other) const;
+  const Tensor& operator-=(double other) const;
+  const Tensor& operator*=(const Tensor& other) const;
+  const Tensor& operator*=(double other) const;
+  const Tensor& operator/=(const Tensor& other) const;
+  const Tensor& operator/=(double other) const;
 
   // ---- method forms of the free functions (t.sum({1}), t.reshape({2, -1}), …) ------------
   Tensor sum() const;
@@ -227,6 +315,44 @@ class Tensor {
 };
 
 namespace detail {
+/// item<T>'s range check and message (out of line: the template stays small).
+[[noreturn]] void throw_item_out_of_range(double value, const char* type_name);
+template <typename T>
+T item_cast(double v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v != 0;
+  } else if constexpr (std::is_integral_v<T>) {
+    // Only values inside T's range (NaN excluded) convert without undefined behaviour.
+    // [lowest, 2^digits) holds exactly the doubles that truncate into T.
+    if (!(v >= static_cast<double>(std::numeric_limits<T>::lowest()) && v < std::ldexp(1.0, std::numeric_limits<T>::digits)))
+      throw_item_out_of_range(v, "the requested integer type");
+    return static_cast<T>(v);
+  } else {
+    return static_cast<T>(v);
+  }
+}
+}  // namespace detail
+
+template <typename T>
+T Tensor::item() const {
+  static_assert(std::is_arithmetic_v<T>, "item<T>: T must be an arithmetic type");
+  const double v = item();  // checks numel == 1
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (dtype() == kInt64) {  // exact: no trip through double
+      const std::int64_t i = *static_cast<const std::int64_t*>(raw_data());
+      if (static_cast<long double>(i) < static_cast<long double>(std::numeric_limits<T>::lowest()) ||
+          static_cast<long double>(i) > static_cast<long double>(std::numeric_limits<T>::max()))
+        detail::throw_item_out_of_range(v, "the requested integer type");
+      return static_cast<T>(i);
+    }
+  }
+  return detail::item_cast<T>(v);
+}
+
+namespace detail {
+/// The row-major offset of a full multi-index into `shape` (negative entries count from the
+/// end); throws naming `op` for a wrong count or an out-of-range entry.
+std::int64_t flat_index(const Shape& shape, const std::vector<std::int64_t>& index, const char* op);
 /// Records an in-place write into `t`'s storage (every in-place writer calls it: copy_, fill_,
 /// set, uniform_, normal_, the optimizers' parameter updates, writable views).
 inline void bump_version(const Tensor& t) { t.impl()->storage->version.fetch_add(1, std::memory_order_relaxed); }
@@ -234,6 +360,8 @@ inline void bump_version(const Tensor& t) { t.impl()->storage->version.fetch_add
 
 /// Uninitialised tensor (internal building block of every op; contents are garbage).
 Tensor empty(const Shape& shape, Dtype dtype = kFloat32);
+/// Uninitialised, with t's shape and dtype (torch::empty_like).
+inline Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype()); }
 /// Prints shape, dtype and values (PyTorch-like, abbreviated for large tensors).
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 

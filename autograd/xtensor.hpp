@@ -26,26 +26,28 @@ namespace xg {
 
 namespace detail {
 
-/// The dtype whose C++ element type is T (float, double, int64_t); other types do not compile.
+/// The dtype whose C++ element type is T (float, double, int64_t, bool); other types do not compile.
 template <class T>
 constexpr Dtype dtype_of_element() {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int64_t>,
-                "xgrad tensors hold float (float32), double (float64) or std::int64_t (int64)");
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int64_t> ||
+                    std::is_same_v<T, bool>,
+                "xgrad tensors hold float (float32), double (float64), std::int64_t (int64) or bool (bool)");
   if constexpr (std::is_same_v<T, float>) return kFloat32;
   else if constexpr (std::is_same_v<T, double>) return kFloat64;
+  else if constexpr (std::is_same_v<T, bool>) return kBool;
   else return kInt64;
 }
 
-/// The tensor dtype an xtensor value type becomes: float → float32, double → float64, any
-/// integer type → int64. bool, long double, complex and the rest are refused at compile time.
+/// The tensor dtype an xtensor value type becomes: float → float32, double → float64, bool →
+/// bool, any other integer type → int64. long double, complex and the rest are refused at compile time.
 template <class V>
 constexpr Dtype dtype_for_xtensor_value() {
-  static_assert(std::is_same_v<V, float> || std::is_same_v<V, double> ||
-                    (std::is_integral_v<V> && !std::is_same_v<V, bool>),
-                "from_xtensor: the expression's value_type must be float, double or an integer type "
-                "(bool, long double and complex have no xgrad dtype; cast with xt::cast<T> first)");
+  static_assert(std::is_same_v<V, float> || std::is_same_v<V, double> || std::is_integral_v<V>,
+                "from_xtensor: the expression's value_type must be float, double, bool or an integer type "
+                "(long double and complex have no xgrad dtype; cast with xt::cast<T> first)");
   if constexpr (std::is_same_v<V, float>) return kFloat32;
   else if constexpr (std::is_same_v<V, double>) return kFloat64;
+  else if constexpr (std::is_same_v<V, bool>) return kBool;
   else return kInt64;
 }
 
@@ -63,7 +65,7 @@ Shape shape_from_xtensor(const S& shape) {
 }  // namespace detail
 
 /// A zero-copy xtensor view (xt::xarray_adaptor, row-major, the tensor's shape) of t's elements.
-/// T must be the tensor's element type (float / double / std::int64_t), else std::invalid_argument
+/// T must be the tensor's element type (float / double / std::int64_t / bool), else std::invalid_argument
 /// naming both dtypes. Writing through it is an in-place write, so it is refused, like copy_, on a
 /// leaf that requires grad outside NoGradGuard and on any graph-attached tensor. The view does
 /// not keep the storage alive: keep a Tensor that owns it (not a temporary) while you use it.
@@ -83,7 +85,7 @@ auto as_xtensor(const Tensor& t) {
 }
 
 /// Evaluates any xtensor expression into a new tensor (a copy; requires_grad = false): float →
-/// float32, double → float64, integer types → int64; other value types do not compile.
+/// float32, double → float64, bool → bool, other integer types → int64; other value types do not compile.
 template <class E>
 Tensor from_xtensor(const xt::xexpression<E>& expression) {
   const E& e = expression.derived_cast();
@@ -92,6 +94,7 @@ Tensor from_xtensor(const xt::xexpression<E>& expression) {
   Tensor out = empty(detail::shape_from_xtensor(e.shape()), dtype);
   if constexpr (dtype == kFloat32) as_xtensor<float>(out) = e;
   else if constexpr (dtype == kFloat64) as_xtensor<double>(out) = e;
+  else if constexpr (dtype == kBool) as_xtensor<bool>(out) = e;
   else as_xtensor<std::int64_t>(out) = xt::cast<std::int64_t>(e);
   return out;
 }

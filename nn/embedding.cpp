@@ -4,6 +4,7 @@
 #include <string>
 
 #include "autograd/creation.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/ops_nn.hpp"
 #include "nn/init.hpp"
 
@@ -23,8 +24,10 @@ Embedding::Embedding(const EmbeddingOptions& o) : Module("Embedding"), options(o
   }
   weight = register_parameter("weight", empty({num, dim}));
   init::normal_(weight);
-  if (padding_idx >= 0)
+  if (padding_idx >= 0) {
+    NoGradGuard no_grad;  // a parameter is written like torch.nn.Embedding does: under no_grad
     for (std::int64_t j = 0; j < dim; ++j) weight.set({padding_idx, j}, 0.0);
+  }
 }
 
 Tensor Embedding::forward(const Tensor& indices) { return embedding(indices, weight, padding_idx); }

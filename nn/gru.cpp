@@ -8,6 +8,7 @@
 #include "autograd/creation.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/simd.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
 #include "autograd/ops_linalg.hpp"
@@ -53,9 +54,20 @@ Tensor gru_step(const Tensor& x_rz, const Tensor& x_n, const Tensor& hh, const T
       }
     }
   });
-  if (needs_grad({&x_rz, &x_n, &hh, &h}))
-    record(out, "gru_step", {x_rz, x_n, hh, h}, [rz, n, hh = hh.detach(), h = h.detach()](const Tensor& g) {
+  if (needs_grad({&x_rz, &x_n, &hh, &h})) {
+    record(out, "gru_step", {x_rz, x_n, hh, h}, [rz, n, hh = detail::save_for_backward(hh), h = detail::save_for_backward(h),
+                                                 x_rz = detail::save_for_backward(x_rz), x_n = detail::save_for_backward(x_n)](const Tensor& g) {
       const std::int64_t N = h.size(0), H = h.size(1);
+      if (is_grad_enabled()) {
+        // create_graph: recorded, the gates recomputed from the (re-attached) inputs.
+        Tensor gates = sigmoid(add(x_rz, narrow(hh, 1, 0, 2 * H)));
+        Tensor r = narrow(gates, 1, 0, H), z = narrow(gates, 1, H, H), hn = narrow(hh, 1, 2 * H, H);
+        Tensor nv = tanh(add(x_n, mul(r, hn)));
+        Tensor da_n = mul(mul(g, rsub(1.0, z)), rsub(1.0, mul(nv, nv)));
+        Tensor da_r = mul(mul(da_n, hn), mul(r, rsub(1.0, r)));
+        Tensor da_z = mul(mul(g, sub(h, nv)), mul(z, rsub(1.0, z)));
+        return std::vector<Tensor>{cat({da_r, da_z}, 1), da_n, cat({da_r, da_z, mul(da_n, r)}, 1), mul(g, z)};
+      }
       std::vector<Tensor> grads{empty({N, 2 * H}, g.dtype()), empty({N, H}, g.dtype()), empty({N, 3 * H}, g.dtype()),
                                 empty({N, H}, g.dtype())};
       detail::dispatch_floating("gru_step_backward", g.dtype(), [&](auto tag) {
@@ -78,6 +90,7 @@ Tensor gru_step(const Tensor& x_rz, const Tensor& x_n, const Tensor& hh, const T
       });
       return grads;
     });
+  }
   return out;
 }
 

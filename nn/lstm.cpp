@@ -9,6 +9,7 @@
 #include "autograd/creation.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/simd.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
 #include "autograd/ops_linalg.hpp"
@@ -60,9 +61,18 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c, Tensor& act) {
         out[n * H + j] = row[H + j] * cp[n * H + j] + row[j] * row[2 * H + j];
       }
   });
-  if (needs_grad({&gates, &c}))
-    record(c_next, "lstm_cell_state", {gates, c}, [act, c = c.detach()](const Tensor& g) {
+  if (needs_grad({&gates, &c})) {
+    record(c_next, "lstm_cell_state", {gates, c}, [act, c = detail::save_for_backward(c), gates = detail::save_for_backward(gates)](const Tensor& g) {
       const std::int64_t N = c.size(0), H = c.size(1);
+      if (is_grad_enabled()) {
+        // create_graph: recorded, the activations recomputed from the (re-attached) gates.
+        Tensor i = sigmoid(narrow(gates, 1, 0, H)), f = sigmoid(narrow(gates, 1, H, H));
+        Tensor cand = tanh(narrow(gates, 1, 2 * H, H));
+        Tensor d_i = mul(mul(g, cand), mul(i, rsub(1.0, i)));
+        Tensor d_f = mul(mul(g, c), mul(f, rsub(1.0, f)));
+        Tensor d_cand = mul(mul(g, i), rsub(1.0, mul(cand, cand)));
+        return std::vector<Tensor>{cat({d_i, d_f, d_cand, zeros({N, H}, g.dtype())}, 1), mul(g, f)};
+      }
       std::vector<Tensor> grads{empty({N, 4 * H}, g.dtype()), empty({N, H}, g.dtype())};
       detail::dispatch_floating("lstm_cell_state_backward", g.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -81,6 +91,7 @@ Tensor lstm_cell_state(const Tensor& gates, const Tensor& c, Tensor& act) {
       });
       return grads;
     });
+  }
   return c_next;
 }
 
@@ -97,9 +108,14 @@ Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next, const Tensor& act)
     for (std::int64_t n = 0; n < N; ++n)
       for (std::int64_t j = 0; j < H; ++j) out[n * H + j] = a[n * 4 * H + 3 * H + j] * tc[n * H + j];
   });
-  if (needs_grad({&gates, &c_next}))
-    record(h, "lstm_hidden", {gates, c_next}, [act, tanh_c](const Tensor& g) {
+  if (needs_grad({&gates, &c_next})) {
+    record(h, "lstm_hidden", {gates, c_next}, [act, tanh_c, gates = detail::save_for_backward(gates), c_next = detail::save_for_backward(c_next)](const Tensor& g) {
       const std::int64_t N = tanh_c.size(0), H = tanh_c.size(1);
+      if (is_grad_enabled()) {  // create_graph: recorded from the re-attached gates and c'
+        Tensor o = sigmoid(narrow(gates, 1, 3 * H, H)), tc = tanh(c_next);
+        Tensor d_o = mul(mul(g, tc), mul(o, rsub(1.0, o)));
+        return std::vector<Tensor>{cat({zeros({N, 3 * H}, g.dtype()), d_o}, 1), mul(mul(g, o), rsub(1.0, mul(tc, tc)))};
+      }
       std::vector<Tensor> grads{zeros({N, 4 * H}, g.dtype()), empty({N, H}, g.dtype())};
       detail::dispatch_floating("lstm_hidden_backward", g.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -115,6 +131,7 @@ Tensor lstm_hidden(const Tensor& gates, const Tensor& c_next, const Tensor& act)
       });
       return grads;
     });
+  }
   return h;
 }
 

@@ -7,7 +7,7 @@ root=$PWD
 out=$root/build-docs
 mkdir -p "$out"
 
-# Guides: every ```cpp block in docs/guides/*.md follows a "<!-- snippet: examples/guides/x.cpp -->"
+# Guides: every ```cpp block in docs/guides/*.md (and each README.md block with a marker) follows a "<!-- snippet: examples/guides/x.cpp -->"
 # line and equals the region between "// [guide]" and "// [/guide]" of that file, which is built
 # and run with the examples; so no guide can show code that does not compile.
 check_snippets() {
@@ -16,10 +16,11 @@ check_snippets() {
   awk -v dir="$blocks" '
     FNR == 1 { marker = "" }
     /^<!-- snippet: .* -->$/ { marker = $3; next }
+    /^```cpp$/ && FILENAME == "README.md" && marker == "" { next }  # README: only marked blocks are checked
     /^```cpp$/ { n++; inside = 1; file = dir "/" n; printf "%s|%d|%s\n", FILENAME, FNR, marker > (dir "/list"); printf "" > file; marker = ""; next }
     inside && /^```$/ { inside = 0; close(file); next }
     inside { print > file }
-  ' docs/guides/*.md
+  ' docs/guides/*.md README.md
   [[ -f "$blocks/list" ]] || return 0
   local n=0 guide line source
   while IFS='|' read -r guide line source; do

@@ -12,9 +12,10 @@ namespace xg::detail {
 
 Tensor apply_linear(const Tensor& x, const std::shared_ptr<const LinearMap>& map, bool adjoint) {
   Tensor out = adjoint ? map->adjoint(x) : map->forward(x);
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, adjoint ? map->adjoint_name : map->name, {x},
            [map, adjoint](const Tensor& g) { return std::vector<Tensor>{apply_linear(g, map, !adjoint)}; });
+  }
   return out;
 }
 

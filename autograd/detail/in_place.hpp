@@ -10,4 +10,8 @@ namespace xg::detail {
 /// grad mode is on.
 void check_writable(const char* op, const Tensor& t);
 
+/// Throws naming `op` when `value` cannot be held by `dtype` (int64 range, float32 range; ±inf
+/// and NaN are fine for the floating dtypes), as PyTorch's "cannot be converted ... without overflow".
+void check_fill_value(const char* op, double value, Dtype dtype);
+
 }  // namespace xg::detail

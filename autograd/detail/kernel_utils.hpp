@@ -21,6 +21,19 @@ decltype(auto) dispatch_floating(const char* op, Dtype dtype, F&& f) {
                               dtype_name(dtype));
 }
 
+/// Calls f(T{}) with T = float, double, std::int64_t or bool according to `dtype` (ops defined
+/// on every dtype: comparisons, where, indexing, conversions).
+template <typename F>
+decltype(auto) dispatch_all(Dtype dtype, F&& f) {
+  switch (dtype) {
+    case kFloat32: return f(float{});
+    case kFloat64: return f(double{});
+    case kInt64: return f(std::int64_t{});
+    case kBool: break;
+  }
+  return f(bool{});
+}
+
 inline void check_defined(const char* op, const Tensor& t, const char* what = "input") {
   if (!t.defined()) throw std::invalid_argument(std::string(op) + ": " + what + " is an undefined tensor");
 }
@@ -46,8 +59,8 @@ inline void check_index_tensor(const char* op, const Tensor& t, const char* what
                                 dtype_name(t.dtype()));
 }
 
-/// A tensor with the same shape and dtype, uninitialised.
-inline Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype()); }
+/// A tensor with the same shape and dtype, uninitialised (the public xg::empty_like).
+using xg::empty_like;
 
 }  // namespace xg::detail
 

@@ -89,7 +89,9 @@ void move_slices(const Tensor& full, const Tensor& packed, const SliceSpec& s, b
   if (s.count == 0 || s.inner == 0 || s.outer == 0) return;
   char* f = static_cast<char*>(full.raw_data());
   char* p = static_cast<char*>(packed.raw_data());
-  if (element_size(full.dtype()) == 4) move_slices_impl<4>(f, p, s, gather);
+  const std::size_t es = element_size(full.dtype());
+  if (es == 4) move_slices_impl<4>(f, p, s, gather);
+  else if (es == 1) move_slices_impl<1>(f, p, s, gather);  // bool
   else move_slices_impl<8>(f, p, s, gather);
 }
 
@@ -113,6 +115,7 @@ void strided_copy(const Tensor& src, const Tensor& out, const std::vector<std::i
   const std::size_t es = element_size(out.dtype());
   if (sz.empty()) std::memcpy(d, s, es);
   else if (es == 4) strided_copy_impl<4>(s, d, sz, st);
+  else if (es == 1) strided_copy_impl<1>(s, d, sz, st);  // bool
   else strided_copy_impl<8>(s, d, sz, st);
 }
 
@@ -121,6 +124,7 @@ Tensor alias_with_shape(const Tensor& x, const Shape& shape) {
   impl->shape = shape;
   impl->dtype = x.dtype();
   impl->storage = x.impl()->storage;
+  impl->storage->has_views.store(true, std::memory_order_relaxed);
   return Tensor(std::move(impl));
 }
 

@@ -32,6 +32,7 @@ MPI_Datatype mpi_type(Dtype dtype) {
     case kFloat32: return MPI_FLOAT;
     case kFloat64: return MPI_DOUBLE;
     case kInt64: return MPI_INT64_T;
+    case kBool: return MPI_C_BOOL;
   }
   throw std::logic_error("xg::distributed: unknown dtype");
 }
