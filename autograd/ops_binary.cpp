@@ -168,15 +168,16 @@ Tensor div(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-// Shared by maximum/minimum: `a_wins(x, y)` is 1 where a is picked, 0.5 on ties, 0 otherwise.
-template <typename Pick, typename Weight>
-static Tensor extremum(const char* op, const Tensor& a, const Tensor& b, Pick pick, Weight a_weight) {
+// Shared by maximum/minimum: `a_weight(x, y)` / `b_weight(x, y)` are each operand's share of the
+// gradient, PyTorch 1.13's: 1 where it is picked, 0.5 each on ties, 0 where the other is picked,
+// and 1 for BOTH where either is NaN (neither "loses", so a NaN never hides a gradient).
+template <typename Pick, typename WeightA, typename WeightB>
+static Tensor extremum(const char* op, const Tensor& a, const Tensor& b, Pick pick, WeightA a_weight, WeightB b_weight) {
   Tensor out = broadcast_binary(op, a, b, pick);
   if (needs_grad({&a, &b})) {
-    record(out, op, {a, b}, [a = detail::save_for_backward(a), b = detail::save_for_backward(b), a_weight, op](const Tensor& g) {
-      Tensor wa = broadcast_binary(op, a, b, a_weight);
-      Tensor ga = mul(g, wa);
-      Tensor gb = sub(g, ga);
+    record(out, op, {a, b}, [a = detail::save_for_backward(a), b = detail::save_for_backward(b), a_weight, b_weight, op](const Tensor& g) {
+      Tensor ga = mul(g, broadcast_binary(op, a, b, a_weight));
+      Tensor gb = mul(g, broadcast_binary(op, a, b, b_weight));
       return std::vector<Tensor>{detail::reduce_to_shape(ga, a.shape()), detail::reduce_to_shape(gb, b.shape())};
     });
   }
@@ -187,14 +188,16 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
   if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Maximum, a, b);  // type promotion
   return extremum(
       "maximum", a, b, [](auto x, auto y) { return x > y || x != x ? x : y; },
-      [](auto x, auto y) { return decltype(x)(x > y ? 1.0 : (x == y ? 0.5 : 0.0)); });
+      [](auto x, auto y) { return decltype(x)(x < y ? 0.0 : (x == y ? 0.5 : 1.0)); },
+      [](auto x, auto y) { return decltype(x)(x > y ? 0.0 : (x == y ? 0.5 : 1.0)); });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
   if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Minimum, a, b);  // type promotion
   return extremum(
       "minimum", a, b, [](auto x, auto y) { return x < y || x != x ? x : y; },
-      [](auto x, auto y) { return decltype(x)(x < y ? 1.0 : (x == y ? 0.5 : 0.0)); });
+      [](auto x, auto y) { return decltype(x)(x > y ? 0.0 : (x == y ? 0.5 : 1.0)); },
+      [](auto x, auto y) { return decltype(x)(x < y ? 0.0 : (x == y ? 0.5 : 1.0)); });
 }
 
 // ---- tensor ⊕ scalar -------------------------------------------------------------------

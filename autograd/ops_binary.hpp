@@ -16,9 +16,10 @@ Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 /// a / b
 Tensor div(const Tensor& a, const Tensor& b);
-/// max(a, b) elementwise; where a == b the gradient is split evenly (as PyTorch does).
+/// max(a, b) elementwise, NaN if either is NaN; where a == b the gradient is split evenly, and
+/// where either is NaN both receive it in full (PyTorch 1.13).
 Tensor maximum(const Tensor& a, const Tensor& b);
-/// min(a, b) elementwise; ties split the gradient evenly.
+/// min(a, b) elementwise; NaN, ties and gradients as maximum.
 Tensor minimum(const Tensor& a, const Tensor& b);
 
 // Tensor–scalar forms (the scalar takes the tensor's dtype).

@@ -93,11 +93,13 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor relu(const Tensor& x) {
-  Tensor out = map_floating("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
+  // NaN propagates (relu(NaN) = NaN) and passes the gradient, as PyTorch's clamp_min /
+  // threshold_backward: a NaN activation must not be silently hidden.
+  Tensor out = map_floating("relu", x, [](auto v) { return v > 0 || v != v ? v : decltype(v)(0); });
   if (needs_grad({&x})) {
     record(out, "relu", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
-      if (is_grad_enabled()) return one(mul(g, map_floating("relu_mask", y, [](auto v) { return decltype(v)(v > 0); })));
-      return one(zip_floating("relu_backward", g, y, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); }));
+      if (is_grad_enabled()) return one(mul(g, map_floating("relu_mask", y, [](auto v) { return decltype(v)(!(v <= 0)); })));
+      return one(zip_floating("relu_backward", g, y, [](auto gv, auto yv) { return yv <= 0 ? decltype(gv)(0) : gv; }));
     });
   }
   return out;
@@ -133,12 +135,15 @@ Tensor pow(const Tensor& x, double p) {
 }
 
 static Tensor clamp_impl(const char* op, const Tensor& x, double lo, double hi) {
-  if (std::isnan(lo) || std::isnan(hi) || lo > hi)
-    throw std::invalid_argument(std::string(op) + ": expected min <= max, got min = " + std::to_string(lo) +
+  if (std::isnan(lo) || std::isnan(hi))
+    throw std::invalid_argument(std::string(op) + ": min and max must not be NaN, got min = " + std::to_string(lo) +
                                 ", max = " + std::to_string(hi));
+  // min(max(v, lo), hi) as PyTorch: NaN stays NaN, and min > max gives max everywhere (with a
+  // zero gradient, as the mask below is then empty).
   Tensor out = map_floating(op, x, [lo, hi](auto v) {
     using T = decltype(v);
-    return v < T(lo) ? T(lo) : (v > T(hi) ? T(hi) : v);
+    const T raised = v < T(lo) ? T(lo) : v;
+    return raised > T(hi) ? T(hi) : raised;
   });
   if (needs_grad({&x})) {
     record(out, op, {x}, [x = detail::save_for_backward(x), lo, hi](const Tensor& g) {

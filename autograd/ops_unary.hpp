@@ -17,13 +17,14 @@ Tensor sqrt(const Tensor& x);
 Tensor tanh(const Tensor& x);
 /// 1 / (1 + e⁻ˣ); backward σ(1 − σ)
 Tensor sigmoid(const Tensor& x);
-/// max(x, 0); gradient 0 at x = 0 (PyTorch's choice)
+/// max(x, 0); gradient 0 at x = 0 (PyTorch's choice); NaN stays NaN and passes the gradient
 Tensor relu(const Tensor& x);
 /// |x|; gradient sign(x), 0 at 0
 Tensor abs(const Tensor& x);
 /// xᵖ for a scalar exponent p
 Tensor pow(const Tensor& x, double exponent);
-/// min(max(x, lo), hi); gradient 1 strictly inside [lo, hi] and at the bounds, 0 outside (as PyTorch)
+/// min(max(x, lo), hi) (hi everywhere when lo > hi; NaN stays NaN); gradient 1 inside [lo, hi]
+/// and at the bounds, 0 outside and at NaN (as PyTorch 1.13). NaN bounds throw.
 Tensor clamp(const Tensor& x, double lo, double hi);
 /// Only a lower / upper bound.
 Tensor clamp_min(const Tensor& x, double lo);

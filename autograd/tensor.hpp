@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -232,6 +233,69 @@ class Tensor {
   Tensor pow(double exponent) const;
   Tensor softmax(std::int64_t dim) const;
   Tensor log_softmax(std::int64_t dim) const;
+
+  // ---- elementwise math (autograd/ops_math.hpp; the tensormath block) ---------------------
+  Tensor sin() const;
+  Tensor cos() const;
+  Tensor tan() const;
+  Tensor asin() const;
+  Tensor acos() const;
+  Tensor atan() const;
+  Tensor atan2(const Tensor& other) const;
+  Tensor sinh() const;
+  Tensor cosh() const;
+  Tensor log1p() const;
+  Tensor expm1() const;
+  Tensor log2() const;
+  Tensor log10() const;
+  Tensor rsqrt() const;
+  Tensor reciprocal() const;
+  Tensor square() const;
+  Tensor sign() const;
+  Tensor floor() const;
+  Tensor ceil() const;
+  Tensor round() const;
+  Tensor trunc() const;
+  Tensor frac() const;
+  Tensor erf() const;
+  Tensor erfinv() const;
+  Tensor lgamma() const;
+  Tensor digamma() const;
+  Tensor pow(const Tensor& exponent) const;
+  Tensor lerp(const Tensor& end, const Tensor& weight) const;
+  Tensor lerp(const Tensor& end, double weight) const;
+  Tensor prod() const;
+  Tensor prod(std::int64_t dim, bool keepdim = false) const;
+  Tensor var(const std::vector<std::int64_t>& dims, std::optional<std::int64_t> correction = std::nullopt,
+             bool keepdim = false) const;
+  Tensor std(const std::vector<std::int64_t>& dims, std::optional<std::int64_t> correction = std::nullopt,
+             bool keepdim = false) const;
+  Tensor norm(double p = 2.0) const;
+  Tensor norm(double p, const std::vector<std::int64_t>& dims, bool keepdim = false) const;
+  Tensor cumsum(std::int64_t dim) const;
+  Tensor cumprod(std::int64_t dim) const;
+  std::tuple<Tensor, Tensor> sort(std::int64_t dim = -1, bool descending = false) const;
+  Tensor argsort(std::int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> topk(std::int64_t k, std::int64_t dim = -1, bool largest = true, bool sorted = true) const;
+  Tensor gather(std::int64_t dim, const Tensor& index) const;
+  Tensor scatter(std::int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor scatter(std::int64_t dim, const Tensor& index, double value) const;
+  Tensor scatter_add(std::int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor index_add(std::int64_t dim, const Tensor& index, const Tensor& source, double alpha = 1.0) const;
+  Tensor take_along_dim(const Tensor& indices, std::int64_t dim) const;
+  Tensor flip(const std::vector<std::int64_t>& dims) const;
+  Tensor roll(const std::vector<std::int64_t>& shifts, const std::vector<std::int64_t>& dims = {}) const;
+  Tensor repeat(const std::vector<std::int64_t>& repeats) const;
+  Tensor tile(const std::vector<std::int64_t>& reps) const;
+  Tensor tril(std::int64_t diagonal = 0) const;
+  Tensor triu(std::int64_t diagonal = 0) const;
+  Tensor diag(std::int64_t diagonal = 0) const;
+  Tensor movedim(std::int64_t source, std::int64_t destination) const;
+  Tensor t() const;
+  Tensor view_as(const Tensor& other) const;     ///< view(other.shape())
+  Tensor reshape_as(const Tensor& other) const;  ///< reshape(other.shape())
+  Tensor expand_as(const Tensor& other) const;   ///< expand(other.shape())
+  // ---- end of the tensormath block ------------------------------------------------------
 
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
