@@ -8,5 +8,6 @@
 #include "nn/lstm.hpp"
 #include "nn/loss.hpp"
 #include "nn/module.hpp"
+#include "nn/packed_sequence.hpp"
 #include "nn/rnn.hpp"
 #include "nn/sequential.hpp"
