@@ -1,6 +1,7 @@
 #pragma once
 // All of xg::nn.
 #include "nn/activation.hpp"
+#include "nn/containers.hpp"
 #include "nn/embedding.hpp"
 #include "nn/gru.hpp"
 #include "nn/init.hpp"
