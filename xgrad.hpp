@@ -14,6 +14,7 @@
 #include "autograd/ops_linalg.hpp"
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_nn_loss.hpp"
+#include "autograd/ops_nn_loss_pointwise.hpp"
 #include "autograd/ops_reduce.hpp"
 #include "autograd/ops_shape.hpp"
 #include "autograd/ops_slice.hpp"
