@@ -228,6 +228,51 @@ void check_saved_versions(const Node& n) {
   }
 }
 
+// Under create_graph, a node's saved tensors re-attached to the graph while its closure runs
+// (PyTorch's SavedVariable::unpack): the op's own output to the node itself, an input to its
+// producer or, for a leaf, to the leaf's AccumulateGrad sink. What the closure records from them
+// then reaches the inputs, so the gradients it returns are differentiable in full. The handles
+// are detached again afterwards: the node never holds a strong reference to itself.
+class SavedAttachment {
+ public:
+  explicit SavedAttachment(Node& n) : n_(n) {
+    for (int i = 0; i < n.saved_count; ++i) {
+      const Node::Saved& s = n.saved[i];
+      TensorImpl* impl = s.tensor.impl();
+      if (!impl) continue;
+      std::shared_ptr<Node> producer = s.source == Node::Saved::kOutput ? n.shared_from_this()
+                                       : s.source >= 0                  ? n.next[static_cast<std::size_t>(s.source)]
+                                                                        : nullptr;
+      if (!producer) continue;  // a constant, or an input that needs no gradient
+      if (producer->is_accumulator) impl->grad_accumulator = std::move(producer);
+      else impl->grad_fn = std::move(producer);
+      impl->requires_grad = true;
+    }
+  }
+  ~SavedAttachment() {
+    for (int i = 0; i < n_.saved_count; ++i) {
+      TensorImpl* impl = n_.saved[i].tensor.impl();
+      if (!impl) continue;
+      impl->grad_fn.reset();
+      impl->grad_accumulator.reset();
+      impl->requires_grad = false;
+    }
+  }
+  SavedAttachment(const SavedAttachment&) = delete;
+  SavedAttachment& operator=(const SavedAttachment&) = delete;
+
+  /// A closure may return a saved handle itself as a gradient: give such a gradient its own
+  /// TensorImpl (same storage and graph links), so detaching the handle leaves it attached.
+  void unshare(std::vector<Tensor>& grads) const {
+    for (Tensor& gi : grads)
+      for (int i = 0; gi.defined() && i < n_.saved_count; ++i)
+        if (gi.impl() == n_.saved[i].tensor.impl()) gi = Tensor(std::make_shared<TensorImpl>(*gi.impl()));
+  }
+
+ private:
+  Node& n_;
+};
+
 // Runs one node on its summed gradient and returns the gradients of its inputs (empty when
 // the node had nothing to do).
 std::vector<Tensor> call_node(Node& n, const Tensor& g, bool retain_graph, bool create_graph, bool anomaly) {
@@ -241,7 +286,13 @@ std::vector<Tensor> call_node(Node& n, const Tensor& g, bool retain_graph, bool 
   if (g.defined()) {
     if (auto kept = n.retained.lock()) kept->grad = own_copy(g).impl_ptr();
     check_saved_versions(n);
-    grads = n.backward(g);
+    if (create_graph) {
+      SavedAttachment attached(n);
+      grads = n.backward(g);
+      attached.unshare(grads);
+    } else {
+      grads = n.backward(g);
+    }
     if (grads.size() != n.next.size())
       throw std::logic_error(std::string(n.name) + ": backward returned " + std::to_string(grads.size()) +
                              " gradients for " + std::to_string(n.next.size()) + " inputs");

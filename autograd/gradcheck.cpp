@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "autograd/creation.hpp"
+#include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
 
 namespace xg {
@@ -100,6 +101,66 @@ GradcheckResult gradcheck(const std::function<std::vector<Tensor>(const std::vec
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
   return gradcheck([&fn](const std::vector<Tensor>& in) { return std::vector<Tensor>{fn(in)}; }, inputs, options);
+}
+
+GradcheckResult gradgradcheck(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, const std::vector<Tensor>& grad_outputs,
+                              const GradcheckOptions& options) {
+  std::vector<std::size_t> wrt;  // the inputs whose gradients fn's backward computes
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].defined() && inputs[i].requires_grad()) wrt.push_back(i);
+  if (wrt.empty()) throw std::invalid_argument("gradgradcheck: no input requires grad");
+  std::vector<Tensor> weights = grad_outputs;
+  if (weights.empty()) {
+    const std::vector<Tensor> outputs = fn(inputs);
+    Generator generator(options.seed + 1);
+    for (const Tensor& out : outputs) {
+      if (!out.defined() || out.dtype() != kFloat64)
+        throw std::invalid_argument("gradgradcheck: outputs must be defined float64 tensors");
+      weights.push_back(randn(out.shape(), generator, kFloat64).requires_grad_());
+    }
+  }
+  for (std::size_t k = 0; k < weights.size(); ++k)
+    if (!weights[k].defined() || weights[k].dtype() != kFloat64 || !weights[k].is_leaf())
+      throw std::invalid_argument("gradgradcheck: grad_outputs[" + std::to_string(k) + "] must be a float64 leaf");
+
+  // (inputs, grad_outputs) ↦ the first-order gradients w.r.t. the inputs that require grad,
+  // recorded (create_graph) so that gradcheck can backpropagate through them.
+  const std::size_t n_in = inputs.size();
+  auto first_order = [&fn, &wrt, n_in](const std::vector<Tensor>& all) {
+    AutoGradMode grad_on(true);  // gradcheck evaluates its finite differences under no_grad
+    const std::vector<Tensor> in(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n_in));
+    const std::vector<Tensor> outputs = fn(in);
+    if (outputs.size() != all.size() - n_in)
+      throw std::invalid_argument("gradgradcheck: got " + std::to_string(all.size() - n_in) + " grad_outputs for " +
+                                  std::to_string(outputs.size()) + " outputs");
+    std::vector<Tensor> roots, seeds, targets;
+    for (std::size_t k = 0; k < outputs.size(); ++k)
+      if (outputs[k].requires_grad()) {
+        roots.push_back(outputs[k]);
+        seeds.push_back(all[n_in + k]);
+      }
+    for (std::size_t i : wrt) targets.push_back(in[i]);
+    std::vector<Tensor> grads(wrt.size());
+    if (!roots.empty())
+      grads = autograd::grad(roots, targets, seeds, /*retain_graph=*/1, /*create_graph=*/true, /*allow_unused=*/true);
+    for (std::size_t j = 0; j < grads.size(); ++j)
+      if (!grads[j].defined()) grads[j] = zeros(targets[j].shape(), kFloat64);
+    return grads;
+  };
+  std::vector<Tensor> all = inputs;
+  all.insert(all.end(), weights.begin(), weights.end());
+  GradcheckResult result = gradcheck(first_order, all, options);
+  if (!result.ok) result.message = "gradgradcheck: " + result.message.substr(std::string("gradcheck: ").size()) +
+                                   " (inputs " + std::to_string(n_in) + ".. are the grad_outputs)";
+  return result;
+}
+
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, const std::vector<Tensor>& grad_outputs,
+                              const GradcheckOptions& options) {
+  return gradgradcheck([&fn](const std::vector<Tensor>& in) { return std::vector<Tensor>{fn(in)}; }, inputs,
+                       grad_outputs, options);
 }
 
 }  // namespace xg

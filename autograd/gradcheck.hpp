@@ -36,4 +36,23 @@ GradcheckResult gradcheck(const std::function<std::vector<Tensor>(const std::vec
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
 
+/// Checks second derivatives (torch.autograd.gradgradcheck): the gradients of fn's outputs,
+/// computed by autograd::grad with create_graph = true and the weights `grad_outputs` (one per
+/// output; empty: random N(0,1) float64 leaves drawn from options.seed + 1), are themselves
+/// gradchecked as a function of (inputs, grad_outputs) with the same options — so the backward of
+/// every backward closure fn goes through is compared with float64 central differences of the
+/// first-order backward. Inputs and given grad_outputs must be float64 leaves; those that require
+/// grad are checked. A gradient that does not depend on an input (a linear fn) is checked as zero.
+GradcheckResult gradgradcheck(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, const std::vector<Tensor>& grad_outputs = {},
+                              const GradcheckOptions& options = {});
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, const std::vector<Tensor>& grad_outputs = {},
+                              const GradcheckOptions& options = {});
+
+namespace autograd {
+using xg::gradcheck;      // torch::autograd::gradcheck spelling
+using xg::gradgradcheck;  // torch::autograd::gradgradcheck spelling
+}  // namespace autograd
+
 }  // namespace xg

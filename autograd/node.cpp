@@ -77,6 +77,7 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
 // Tensors saved by save_for_backward for the record() call this thread is about to make.
 namespace {
 thread_local std::array<Node::Saved, Node::kMaxSaved> pending_saved;
+thread_local std::array<const TensorImpl*, Node::kMaxSaved> pending_saved_from;  // the tensor each was taken from
 thread_local int pending_saved_count = 0;
 }  // namespace
 
@@ -85,14 +86,24 @@ Tensor detail::save_for_backward(const Tensor& t) {
   if (pending_saved_count == Node::kMaxSaved)
     throw std::logic_error("save_for_backward: an op may save at most " + std::to_string(Node::kMaxSaved) + " tensors");
   Tensor handle = t.detach();
-  pending_saved[pending_saved_count++] = Node::Saved{handle, handle._version()};
+  pending_saved_from[pending_saved_count] = t.impl();
+  pending_saved[pending_saved_count++] = Node::Saved{handle, handle._version(), Node::Saved::kConstant};
   return handle;
 }
 
 static void record_inputs(Tensor& output, const char* name, const Tensor* first, const Tensor* last,
                           Node::BackwardFn backward) {
   auto node = std::make_shared<Node>(name, output.shape(), output.dtype());
-  for (int i = 0; i < pending_saved_count; ++i) node->saved[i] = std::move(pending_saved[i]);
+  for (int i = 0; i < pending_saved_count; ++i) {
+    // Where the saved tensor came from (the output, or which input), for re-attachment under
+    // create_graph; a few pointer compares, only for ops that save something.
+    const TensorImpl* from = pending_saved_from[i];
+    int source = from == output.impl() ? Node::Saved::kOutput : Node::Saved::kConstant;
+    for (const Tensor* it = first; it != last && source == Node::Saved::kConstant; ++it)
+      if (it->impl() == from && it->requires_grad()) source = static_cast<int>(it - first);
+    pending_saved[i].source = source;
+    node->saved[i] = std::move(pending_saved[i]);
+  }
   node->saved_count = pending_saved_count;
   pending_saved_count = 0;
   node->next.reserve(static_cast<std::size_t>(last - first));

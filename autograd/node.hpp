@@ -19,7 +19,7 @@ namespace xg {
 /// `next[i]` is the node that receives the gradient of the op's i-th input (null when that
 /// input needs no gradient). Leaves get an "AccumulateGrad" sink node that writes into
 /// their `grad`.
-struct Node {
+struct Node : std::enable_shared_from_this<Node> {
   /// Given d(loss)/d(output), returns d(loss)/d(input_i) for each input (undefined = zero).
   using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
@@ -45,12 +45,19 @@ struct Node {
   bool double_differentiable = false;
 
   /// A tensor the backward closure reads, with the version of its storage when the op was
-  /// recorded (PyTorch's SavedVariable check): before running the closure the engine throws
-  /// if an in-place write has changed it since. The tensor is a detached handle (no grad_fn),
-  /// so saving an op's own output makes no reference cycle.
+  /// recorded (PyTorch's SavedVariable): before running the closure the engine throws if an
+  /// in-place write has changed it since. The tensor is a detached handle (no grad_fn), so
+  /// saving an op's own output makes no reference cycle. `source` says where it came from:
+  /// under create_graph the engine re-attaches the handle to the graph for the duration of the
+  /// closure (detail::SavedAttachment in engine.cpp) — the op's own output to this node (found
+  /// through the node's weak self-reference, never stored), input i to next[i] (its producer,
+  /// or a leaf's AccumulateGrad sink, so second-order gradients reach that leaf's .grad).
   struct Saved {
+    static constexpr int kConstant = -2;  // neither an input nor the output: never attached
+    static constexpr int kOutput = -1;
     Tensor tensor;
     std::uint32_t version = 0;
+    int source = kConstant;  // kOutput, kConstant or the input's index
   };
   static constexpr int kMaxSaved = 4;
   std::array<Saved, kMaxSaved> saved;  // inline: no allocation on the per-op path

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_unary.hpp"
@@ -131,20 +132,24 @@ Tensor add(const Tensor& a, const Tensor& b) {
     if (a.shape() == b.shape()) {
       record(out, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
       detail::mark_double_differentiable(out);
-    } else
+    } else {
       record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
-        return std::vector<Tensor>{sum_to_shape(g, sa), sum_to_shape(g, sb)};
+        return std::vector<Tensor>{detail::reduce_to_shape(g, sa), detail::reduce_to_shape(g, sb)};
       });
+      detail::mark_double_differentiable(out);
+    }
   }
   return out;
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = broadcast_binary("sub", a, b, [](auto x, auto y) { return x - y; });
-  if (needs_grad({&a, &b}))
+  if (needs_grad({&a, &b})) {
     record(out, "sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
-      return std::vector<Tensor>{sum_to_shape(g, sa), sum_to_shape(neg(g), sb)};
+      return std::vector<Tensor>{detail::reduce_to_shape(g, sa), detail::reduce_to_shape(neg(g), sb)};
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
@@ -153,9 +158,10 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   if (needs_grad({&a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
     record(out, "mul", {a, b}, [a = detail::save_for_backward(a), b = detail::save_for_backward(b), ga, gb](const Tensor& g) {
-      return std::vector<Tensor>{ga ? sum_to_shape(mul(g, b), a.shape()) : Tensor(),
-                                 gb ? sum_to_shape(mul(g, a), b.shape()) : Tensor()};
+      return std::vector<Tensor>{ga ? detail::reduce_to_shape(mul(g, b), a.shape()) : Tensor(),
+                                 gb ? detail::reduce_to_shape(mul(g, a), b.shape()) : Tensor()};
     });
+    detail::mark_double_differentiable(out);
   }
   return out;
 }
@@ -167,9 +173,10 @@ Tensor div(const Tensor& a, const Tensor& b) {
     record(out, "div", {a, b}, [out_ = detail::save_for_backward(out), b = detail::save_for_backward(b), sa = a.shape(), ga, gb](const Tensor& g) {
       Tensor g_over_b = div(g, b);
       // d(a/b)/db = −a/b² = −out/b
-      return std::vector<Tensor>{ga ? sum_to_shape(g_over_b, sa) : Tensor(),
-                                 gb ? sum_to_shape(neg(mul(g_over_b, out_)), b.shape()) : Tensor()};
+      return std::vector<Tensor>{ga ? detail::reduce_to_shape(g_over_b, sa) : Tensor(),
+                                 gb ? detail::reduce_to_shape(neg(mul(g_over_b, out_)), b.shape()) : Tensor()};
     });
+    detail::mark_double_differentiable(out);  // out_ is re-attached to this node under create_graph
   }
   return out;
 }
@@ -183,8 +190,9 @@ static Tensor extremum(const char* op, const Tensor& a, const Tensor& b, Pick pi
       Tensor wa = broadcast_binary(op, a, b, a_weight);
       Tensor ga = mul(g, wa);
       Tensor gb = sub(g, ga);
-      return std::vector<Tensor>{sum_to_shape(ga, a.shape()), sum_to_shape(gb, b.shape())};
+      return std::vector<Tensor>{detail::reduce_to_shape(ga, a.shape()), detail::reduce_to_shape(gb, b.shape())};
     });
+    detail::mark_double_differentiable(out);  // wa is a constant mask (zero second derivative)
   }
   return out;
 }
@@ -243,11 +251,13 @@ Tensor div(const Tensor& a, double s) {
 
 Tensor rdiv(double s, const Tensor& b) {
   Tensor out = detail::map_floating("rdiv", b, [s](auto x) { return static_cast<decltype(x)>(s) / x; });
-  if (needs_grad({&b}))
+  if (needs_grad({&b})) {
     record(out, "rdiv", {b}, [out_ = detail::save_for_backward(out), b = detail::save_for_backward(b)](const Tensor& g) {
       // d(s/b)/db = −s/b² = −out/b
       return std::vector<Tensor>{neg(div(mul(g, out_), b))};
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 
 namespace xg {
@@ -153,10 +155,20 @@ Tensor sum_impl(const char* op, const Tensor& x, const std::vector<std::int64_t>
   // mean of nothing is 0/0 = NaN, as in PyTorch.
   const double scale = average ? (p.count == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 / p.count) : 1.0;
   Tensor out = reduce_sum(op, x, p, scale);
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, op, {x}, [p = std::move(p), in_shape = x.shape(), scale](const Tensor& g) {
+      if (is_grad_enabled()) {
+        // create_graph: the broadcast is recorded, with this sum as its adjoint.
+        auto map = std::make_shared<const detail::LinearMap>(detail::LinearMap{
+            "sum_backward", "sum_backward_backward",
+            [p, in_shape, scale](const Tensor& t) { return broadcast_back(t, in_shape, p, scale); },
+            [p, scale](const Tensor& t) { return reduce_sum("sum_backward_backward", t, p, scale); }});
+        return std::vector<Tensor>{detail::apply_linear(g, map)};
+      }
       return std::vector<Tensor>{broadcast_back(g, in_shape, p, scale)};
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 

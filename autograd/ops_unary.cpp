@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "autograd/creation.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/simd.hpp"
+#include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
 
@@ -41,31 +43,43 @@ Tensor neg(const Tensor& x) {
 
 Tensor exp(const Tensor& x) {
   Tensor out = vectorised("exp", x, [](const auto& v) { return xsimd::exp(v); });
-  if (needs_grad({&x})) record(out, "exp", {x}, [y = detail::save_for_backward(out)](const Tensor& g) { return one(mul(g, y)); });
+  if (needs_grad({&x})) {
+    record(out, "exp", {x}, [y = detail::save_for_backward(out)](const Tensor& g) { return one(mul(g, y)); });
+    detail::mark_double_differentiable(out);  // recorded ops; y is re-attached under create_graph
+  }
   return out;
 }
 
 Tensor log(const Tensor& x) {
   Tensor out = vectorised("log", x, [](const auto& v) { return xsimd::log(v); });
-  if (needs_grad({&x})) record(out, "log", {x}, [x = detail::save_for_backward(x)](const Tensor& g) { return one(div(g, x)); });
+  if (needs_grad({&x})) {
+    record(out, "log", {x}, [x = detail::save_for_backward(x)](const Tensor& g) { return one(div(g, x)); });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
 Tensor sqrt(const Tensor& x) {
   Tensor out = vectorised("sqrt", x, [](const auto& v) { return xsimd::sqrt(v); });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "sqrt", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
+      if (is_grad_enabled()) return one(div(g, mul(y, 2.0)));  // create_graph: recorded
       return one(zip_floating("sqrt_backward", g, y, [](auto gv, auto yv) { return gv / (yv + yv); }));
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor out = vectorised("tanh", x, [](const auto& v) { return xsimd::tanh(v); });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "tanh", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
+      if (is_grad_enabled()) return one(mul(g, rsub(1.0, mul(y, y))));
       return one(zip_floating("tanh_backward", g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); }));
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
@@ -74,43 +88,56 @@ Tensor sigmoid(const Tensor& x) {
     using Batch = std::decay_t<decltype(v)>;
     return Batch(1) / (Batch(1) + xsimd::exp(-v));
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "sigmoid", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
+      if (is_grad_enabled()) return one(mul(g, mul(y, rsub(1.0, y))));
       return one(zip_floating("sigmoid_backward", g, y, [](auto gv, auto yv) { return gv * yv * (1 - yv); }));
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
 Tensor relu(const Tensor& x) {
   Tensor out = map_floating("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "relu", {x}, [y = detail::save_for_backward(out)](const Tensor& g) {
+      if (is_grad_enabled()) return one(mul(g, map_floating("relu_mask", y, [](auto v) { return decltype(v)(v > 0); })));
       return one(zip_floating("relu_backward", g, y, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); }));
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
 Tensor abs(const Tensor& x) {
   Tensor out = map_floating("abs", x, [](auto v) { return std::abs(v); });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "abs", {x}, [x = detail::save_for_backward(x)](const Tensor& g) {
+      if (is_grad_enabled())
+        return one(mul(g, map_floating("abs_sign", x, [](auto v) { return decltype(v)((v > 0) - (v < 0)); })));
       return one(zip_floating("abs_backward", g, x, [](auto gv, auto xv) {
         return xv > 0 ? gv : (xv < 0 ? -gv : decltype(gv)(0));
       }));
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
 Tensor pow(const Tensor& x, double p) {
   Tensor out = map_floating("pow", x, [p](auto v) { return static_cast<decltype(v)>(std::pow(v, p)); });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, "pow", {x}, [x = detail::save_for_backward(x), p](const Tensor& g) {
       // d(xᵖ)/dx = p·xᵖ⁻¹; p = 0 has zero gradient everywhere (also at x = 0, as PyTorch).
+      if (is_grad_enabled()) return one(p == 0 ? zeros_like(g) : mul(g, mul(pow(x, p - 1), p)));
       return one(zip_floating("pow_backward", g, x, [p](auto gv, auto xv) {
         using T = decltype(gv);
         return p == 0 ? T(0) : static_cast<T>(gv * p * std::pow(xv, p - 1));
       }));
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
@@ -122,13 +149,20 @@ static Tensor clamp_impl(const char* op, const Tensor& x, double lo, double hi) 
     using T = decltype(v);
     return v < T(lo) ? T(lo) : (v > T(hi) ? T(hi) : v);
   });
-  if (needs_grad({&x}))
+  if (needs_grad({&x})) {
     record(out, op, {x}, [x = detail::save_for_backward(x), lo, hi](const Tensor& g) {
+      if (is_grad_enabled())
+        return one(mul(g, map_floating("clamp_mask", x, [lo, hi](auto v) {
+                         using T = decltype(v);
+                         return T(v >= T(lo) && v <= T(hi));
+                       })));
       return one(zip_floating("clamp_backward", g, x, [lo, hi](auto gv, auto xv) {
         using T = decltype(gv);
         return (xv >= T(lo) && xv <= T(hi)) ? gv : T(0);
       }));
     });
+    detail::mark_double_differentiable(out);
+  }
   return out;
 }
 
