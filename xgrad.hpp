@@ -31,6 +31,7 @@
 #include "optim/adamax.hpp"
 #include "optim/clip_grad.hpp"
 #include "optim/lr_scheduler.hpp"
+#include "optim/nadam.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/radam.hpp"
 #include "optim/rmsprop.hpp"

@@ -64,10 +64,13 @@ class Optimizer {
   virtual std::vector<Hyperparameter> hyperparameters() = 0;
   /// Throws std::invalid_argument if the current options are invalid (also run after loading).
   virtual void validate_options() const = 0;
-  /// A per-parameter buffer: its name, and whether it exists under the current options.
+  /// A per-parameter buffer: its name, and whether it exists under the current options. A
+  /// `scalar` buffer is a 0-dim float32 tensor whatever the parameter (NAdam's mu_product, kept
+  /// as PyTorch keeps it); the others have the parameter's shape and dtype.
   struct BufferSpec {
     const char* name;
     bool active;
+    bool scalar = false;
   };
   /// Every buffer the optimizer may keep, in a fixed order (index k below).
   virtual std::vector<BufferSpec> buffer_specs() const = 0;
