@@ -91,6 +91,28 @@ void Optimizer::set_lr(double lr) {
   *hyperparameters().front().value = lr;
 }
 
+bool Optimizer::has_option(const std::string& name) const {
+  for (const Hyperparameter& h : const_cast<Optimizer*>(this)->hyperparameters())
+    if (name == h.name) return true;
+  return false;
+}
+
+void Optimizer::set_option(const std::string& name, double value) {
+  for (const Hyperparameter& h : hyperparameters()) {
+    if (name != h.name) continue;
+    const double old = *h.value;
+    *h.value = value;
+    try {
+      validate_options();
+    } catch (...) {
+      *h.value = old;
+      throw;
+    }
+    return;
+  }
+  throw std::invalid_argument(name_ + ": has no option '" + name + "'");
+}
+
 StateDict Optimizer::state_dict() const {
   auto* self = const_cast<Optimizer*>(this);
   const std::vector<BufferSpec> specs = buffer_specs();

@@ -35,6 +35,12 @@ class Optimizer {
   double lr() const;
   /// Sets the learning rate (what schedulers call); throws std::invalid_argument if lr < 0.
   void set_lr(double lr);
+  /// Whether the optimizer has the numeric option `name`, spelled as in its state dict
+  /// ("momentum", "betas.0", …): what OneCycleLR looks for to cycle the momentum.
+  bool has_option(const std::string& name) const;
+  /// Sets numeric option `name` and re-validates the options (restoring the old value if invalid);
+  /// throws std::invalid_argument naming the optimizer and the option when it has none by that name.
+  void set_option(const std::string& name, double value);
 
   const std::vector<Tensor>& parameters() const { return params_; }
   /// The optimizer's name as used in error messages ("Adam").
