@@ -9,6 +9,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "autograd/detail/cpu_quota.hpp"
 #include "autograd/detail/runtime.hpp"
 
 extern "C" {
@@ -22,7 +23,7 @@ namespace xg {
 namespace {
 
 std::string kernel_source = "detected by OpenBLAS";
-int configured_threads = 1;  // threads xgrad's gemm may use (set_num_threads; default: OpenBLAS's)
+int configured_threads = 1;  // threads xgrad may use (set_num_threads; default: see ensure_runtime_initialized)
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -80,7 +81,12 @@ void ensure_runtime_initialized() {
     mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
     select_blas_kernel();
-    configured_threads = openblas_get_num_threads();
+    // The user's OPENBLAS_NUM_THREADS / OMP_NUM_THREADS if set (OpenBLAS has read them), else the
+    // CPUs this process may use: its affinity mask and cgroup quota, not the machine's core count
+    // (a container limited to one CPU must not get two threads that take turns on it).
+    configured_threads = std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("OMP_NUM_THREADS")
+                             ? openblas_get_num_threads()
+                             : detail::available_cpus();
     // OpenBLAS itself always runs single-threaded: xgrad splits large products into a fixed
     // number of parts by shape and runs those in parallel (blas.cpp), so results never depend
     // on the thread count.

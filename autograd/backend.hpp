@@ -21,6 +21,9 @@ std::string backend_summary();
 /// uses at most 2. Results are bitwise the same for every thread count: work is cut into parts
 /// by shape, never by thread count (autograd/detail/parallel.hpp).
 void set_num_threads(int threads);
+/// The thread count in use. Default: OPENBLAS_NUM_THREADS or OMP_NUM_THREADS when set, otherwise
+/// the CPUs this process may use — its affinity mask (taskset, cpusets) capped by its cgroup's CPU
+/// quota (docker --cpus, Kubernetes limits), not the machine's core count.
 int get_num_threads();
 
 

@@ -8,6 +8,12 @@ install(TARGETS xgrad EXPORT xgradTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+if(XGRAD_HAS_DISTRIBUTED)  # xgrad::distributed, for find_package(xgrad COMPONENTS distributed)
+  install(TARGETS xgrad_distributed EXPORT xgradTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 install(DIRECTORY ${XGRAD_STAGED_INCLUDE_DIR}/xgrad DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT xgradTargets NAMESPACE xgrad:: DESTINATION ${XGRAD_CMAKE_DIR})
 
@@ -50,6 +56,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 # What the installed headers and link line need: xtensor/xtl/xsimd (public headers, find_dependency)
 # and OpenBLAS (linked by libxgrad). A shared build also gets libc/libstdc++ from dpkg-shlibdeps.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas-dev, libxtensor-dev, xtl-dev, libxsimd-dev")
+if(XGRAD_HAS_DISTRIBUTED)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi-dev")
+endif()
 if(BUILD_SHARED_LIBS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 endif()

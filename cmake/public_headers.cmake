@@ -1,7 +1,8 @@
 # The public headers: what a user may include and what `cmake --install` ships.
 #
-# Rule: every .hpp directly in autograd/, nn/, optim/ plus xgrad.hpp and the generated
-# autograd/version.hpp, except headers under */detail/ and any listed in XGRAD_INTERNAL_HEADERS.
+# Rule: every .hpp directly in autograd/, nn/, optim/ (and distributed/ when it is built) plus
+# xgrad.hpp and the generated autograd/version.hpp, except headers under */detail/ and any listed
+# in XGRAD_INTERNAL_HEADERS.
 # They are staged into ${CMAKE_CURRENT_BINARY_DIR}/include/xgrad/ with their repository-relative
 # includes ("autograd/tensor.hpp") rewritten to "xgrad/autograd/tensor.hpp", so a user's own
 # "nn/..." headers can never shadow ours. Staging fails if a public header includes a non-public
@@ -15,6 +16,11 @@ file(GLOB _xgrad_header_candidates CONFIGURE_DEPENDS RELATIVE ${CMAKE_CURRENT_SO
   ${CMAKE_CURRENT_SOURCE_DIR}/autograd/*.hpp
   ${CMAKE_CURRENT_SOURCE_DIR}/nn/*.hpp
   ${CMAKE_CURRENT_SOURCE_DIR}/optim/*.hpp)
+if(XGRAD_HAS_DISTRIBUTED)
+  file(GLOB _xgrad_distributed_headers CONFIGURE_DEPENDS RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
+    ${CMAKE_CURRENT_SOURCE_DIR}/distributed/*.hpp)
+  list(APPEND _xgrad_header_candidates ${_xgrad_distributed_headers})
+endif()
 set(XGRAD_PUBLIC_HEADERS "")
 set(_xgrad_header_lines "")
 set(_xgrad_header_sources "")

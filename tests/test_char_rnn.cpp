@@ -6,6 +6,7 @@
 #include "char_rnn_harness.hpp"
 #include "examples/char_rnn/report.hpp"
 
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,12 +31,12 @@ struct Run {
   std::string out, err;
 };
 
-// Runs the program with `args`, capturing stdout and stderr.
-Run run(const std::string& args) {
+// Runs the program with `args` (after `launcher`, e.g. "taskset -c 0 "), capturing stdout and stderr.
+Run run(const std::string& args, const std::string& launcher = "") {
   const std::string dir = fs::temp_directory_path() / ("xgrad_char_rnn_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string out = dir + "/stdout", err = dir + "/stderr";
-  const int raw = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
+  const int raw = std::system((launcher + kBinary + " " + args + " >" + out + " 2>" + err).c_str());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
 }
 
@@ -116,6 +117,59 @@ BOOST_AUTO_TEST_CASE(training_learns_writes_logs_and_samples) {
   BOOST_TEST(s.out.size() >= 206u);
   Run again = run("sample --checkpoint " + dir.path + "/run/best.safetensors --length 200 --prime ROMEO: --seed 5");
   BOOST_TEST(again.out == s.out);  // same seed, same text
+}
+
+BOOST_AUTO_TEST_CASE(default_threads_follow_the_cpus_the_process_may_use) {
+  // Pinned to one CPU, the default (no --threads, no OMP/OPENBLAS_NUM_THREADS) is one thread,
+  // whatever the machine has: two threads would only take turns on that CPU.
+  cpu_set_t mask;
+  BOOST_REQUIRE(sched_getaffinity(0, sizeof mask, &mask) == 0);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &mask)) ++cpu;
+  TempDir dir("xgrad_char_rnn_case");
+  const std::string data = make_corpus(dir.path + "/corpus.txt", 5000);
+  const Run r = run("train --data " + data + " --hidden 16 --embed 8 --layers 1 --seq 8 --batch 4 --steps 1 --out " +
+                        dir.path + "/run",
+                    "env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS taskset -c " + std::to_string(cpu) + " ");
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(r.err.find(", 1 BLAS thread,") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(default_threads_follow_the_cgroup_cpu_quota) {
+  // `docker run --cpus 1` on a many-core machine: a cgroup whose CPU quota is one CPU. The default
+  // must be one thread (OpenBLAS's own default counts the cores and says 2 or more here).
+  // Needs permission to create a cgroup (root, as CI runs); elsewhere there is nothing to test.
+  const std::string pid = std::to_string(::getpid());
+  struct Attempt {
+    std::string dir, file, limit;
+  };
+  const Attempt attempts[] = {{"/sys/fs/cgroup/cpu/xgrad_test_" + pid, "cpu.cfs_quota_us", "100000"},  // v1
+                              {"/sys/fs/cgroup/xgrad_test_" + pid, "cpu.max", "100000 100000"}};        // v2
+  std::string group;
+  for (const Attempt& a : attempts) {
+    std::error_code ec;
+    if (!fs::create_directory(a.dir, ec)) continue;
+    std::ofstream(a.dir + "/" + a.file) << a.limit << std::flush;
+    if (slurp(a.dir + "/" + a.file).find(a.limit) == 0) {
+      group = a.dir;
+      break;
+    }
+    fs::remove(a.dir, ec);
+  }
+  if (group.empty()) {
+    BOOST_TEST_MESSAGE("cannot create a cgroup with a CPU quota here: the cgroup default is not tested");
+    return;
+  }
+  TempDir dir("xgrad_char_rnn_case");
+  const std::string data = make_corpus(dir.path + "/corpus.txt", 5000);
+  const Run r = run("train --data " + data + " --hidden 16 --embed 8 --layers 1 --seq 8 --batch 4 --steps 1 --out " +
+                        dir.path + "/run",
+                    "env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS sh -c 'echo $$ > " + group +
+                        "/cgroup.procs && exec \"$@\"' sh ");
+  std::error_code ec;
+  fs::remove(group, ec);  // empty again: the program has exited
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(r.err.find(", 1 BLAS thread,") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_fails_with_one_clear_line) {

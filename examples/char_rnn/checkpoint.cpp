@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -94,7 +96,15 @@ Checkpoint load_checkpoint(const std::string& path) {
   }
   if (auto it = file.metadata.find("data_fingerprint"); it != file.metadata.end()) c.data_fingerprint = it->second;
   c.vocab = Vocabulary::from_hex(meta("vocab"));
-  c.rng = meta("rng");
+  c.rng = {meta("rng")};
+  // Runs under mpirun -np N (N > 1) record N and ranks 1 … N−1's generator states.
+  if (auto it = file.metadata.find("world_size"); it != file.metadata.end()) {
+    char* end = nullptr;
+    const long long n = std::strtoll(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || n < 1 || n > 1000000)
+      throw std::runtime_error("'" + path + "' has a malformed world_size '" + it->second + "'");
+    for (long long r = 1; r < n; ++r) c.rng.push_back(meta(("rng.rank" + std::to_string(r)).c_str()));
+  }
   for (const auto& [name, t] : file.tensors) {
     if (name.rfind("optimizer.", 0) == 0) c.optimizer.insert(name.substr(10), t);
     else if (name == "train.hidden") c.hidden.h = t;
@@ -109,7 +119,8 @@ Checkpoint load_checkpoint(const std::string& path) {
 
 void save_checkpoint(const std::string& path, const CharRNN& model, const xg::optim::Optimizer& optimizer,
                      const TrainConfig& config, const Vocabulary& vocab, std::int64_t step, std::int64_t data_position,
-                     const State& hidden, const BestSoFar& best, double elapsed, const std::string& data_fingerprint) {
+                     const State& hidden, const std::vector<std::string>& rng, const BestSoFar& best, double elapsed,
+                     const std::string& data_fingerprint) {
   xg::StateDict all = model.state_dict();
   for (const auto& [name, t] : optimizer.state_dict()) all.insert("optimizer." + name, t);
   if (hidden.h.defined()) all.insert("train.hidden", hidden.h);
@@ -117,18 +128,23 @@ void save_checkpoint(const std::string& path, const CharRNN& model, const xg::op
   char best_text[64], secs[64];
   std::snprintf(best_text, sizeof best_text, "%.17g", best.val);
   std::snprintf(secs, sizeof secs, "%.3f", elapsed);
-  xg::save_safetensors(path, all,
-                       {{"format", kFormat},
+  std::map<std::string, std::string> metadata{
+                       {"format", kFormat},
                         {"config", to_json(config).dump()},
                         {"vocab", vocab.to_hex()},
                         {"step", std::to_string(step)},
                         {"data_position", std::to_string(data_position)},
                         {"data_fingerprint", data_fingerprint},
-                        {"rng", xg::default_generator().to_string()},
+                        {"rng", rng.at(0)},
                         {"best_val", best_text},
                         {"best_step", std::to_string(best.step)},
                         {"evals_since_best", std::to_string(best.evals_since)},
-                        {"elapsed_seconds", secs}});
+                        {"elapsed_seconds", secs}};
+  if (rng.size() > 1) {
+    metadata["world_size"] = std::to_string(rng.size());
+    for (std::size_t r = 1; r < rng.size(); ++r) metadata["rng.rank" + std::to_string(r)] = rng[r];
+  }
+  xg::save_safetensors(path, all, metadata);
 }
 
 xg::StateDict initial_weights(const std::string& path, const Vocabulary& vocab) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "corpus.hpp"
 #include "model.hpp"
@@ -36,7 +37,9 @@ struct Checkpoint {
   TrainConfig config;
   Vocabulary vocab;
   std::int64_t step = 0, data_position = 0;
-  std::string rng;
+  /// The random generator state of every rank (one entry: a single-process run). A run under
+  /// `mpirun -np N` saves N (its world size); hidden then holds all N·batch streams.
+  std::vector<std::string> rng;
   std::string data_fingerprint;  // absent in checkpoints written before it was recorded
   BestSoFar best;
   double elapsed = 0;
@@ -52,10 +55,12 @@ void check_config(const TrainConfig& c);
 /// throws std::runtime_error naming `path` for anything missing or malformed.
 Checkpoint load_checkpoint(const std::string& path);
 
-/// Writes everything a bitwise resume needs, atomically (see xg::save_safetensors).
+/// Writes everything a bitwise resume needs, atomically (see xg::save_safetensors): `hidden` holds
+/// the carried state of every stream of the job and `rng` every rank's generator state.
 void save_checkpoint(const std::string& path, const CharRNN& model, const xg::optim::Optimizer& optimizer,
                      const TrainConfig& config, const Vocabulary& vocab, std::int64_t step, std::int64_t data_position,
-                     const State& hidden, const BestSoFar& best, double elapsed, const std::string& data_fingerprint);
+                     const State& hidden, const std::vector<std::string>& rng, const BestSoFar& best, double elapsed,
+                     const std::string& data_fingerprint);
 
 /// Refuses model weights that hold NaN or ±Inf (a run that diverged): they would sample garbage
 /// and evaluate to nan. Names the file, the first bad tensor and how many values are bad.

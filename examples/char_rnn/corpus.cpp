@@ -102,21 +102,28 @@ Split split_tokens(const std::vector<std::int64_t>& tokens, double val_fraction)
   return s;
 }
 
-StreamBatcher::StreamBatcher(const std::vector<std::int64_t>& tokens, std::int64_t batch, std::int64_t seq)
+StreamBatcher::StreamBatcher(const std::vector<std::int64_t>& tokens, std::int64_t batch, std::int64_t seq,
+                             std::int64_t shard, std::int64_t shards)
     : tokens_(tokens), batch_(batch), seq_(seq) {
-  stream_length_ = static_cast<std::int64_t>(tokens.size()) / batch;
+  if (shards < 1 || shard < 0 || shard >= shards)
+    throw std::invalid_argument("StreamBatcher: shard " + std::to_string(shard) + " of " + std::to_string(shards));
+  // All shards' streams, in 128 bits: --batch accepts any positive int64.
+  const auto streams = static_cast<unsigned __int128>(batch) * static_cast<unsigned __int128>(shards);
+  stream_length_ = streams > tokens.size() ? 0 : static_cast<std::int64_t>(tokens.size() / static_cast<std::size_t>(streams));
   // Each window needs seq inputs plus one more token for the last target.
   windows_ = stream_length_ > seq ? (stream_length_ - 1) / seq : 0;
   if (windows_ == 0) {
-    // batch · (seq + 1) in 128 bits: --batch and --seq accept any positive int64.
-    const auto needed = static_cast<unsigned __int128>(batch) * (static_cast<unsigned __int128>(seq) + 1);
+    const auto needed = streams * (static_cast<unsigned __int128>(seq) + 1);
     const std::string need = needed > static_cast<unsigned __int128>(INT64_MAX)
                                  ? "more than 2^63"
                                  : std::to_string(static_cast<std::int64_t>(needed));
+    const std::string streams_text =
+        shards == 1 ? std::to_string(batch) : std::to_string(shards) + " × " + std::to_string(batch);
     throw std::runtime_error("the text is too short: " + std::to_string(tokens.size()) + " tokens cannot fill " +
-                             std::to_string(batch) + " streams of one " + std::to_string(seq) +
+                             streams_text + " streams of one " + std::to_string(seq) +
                              "-character window (need at least " + need + ")");
   }
+  first_stream_ = shard * batch;  // < tokens.size(): no overflow once the streams fit
 }
 
 void StreamBatcher::set_position(std::int64_t window) {
@@ -136,7 +143,7 @@ bool StreamBatcher::next(std::vector<std::int64_t>& inputs, std::vector<std::int
   inputs.resize(static_cast<std::size_t>(seq_ * batch_));
   targets.resize(inputs.size());
   for (std::int64_t b = 0; b < batch_; ++b) {
-    const std::int64_t start = b * stream_length_ + window_ * seq_;
+    const std::int64_t start = (first_stream_ + b) * stream_length_ + window_ * seq_;
     for (std::int64_t t = 0; t < seq_; ++t) {
       inputs[static_cast<std::size_t>(t * batch_ + b)] = tokens_[static_cast<std::size_t>(start + t)];
       targets[static_cast<std::size_t>(t * batch_ + b)] = tokens_[static_cast<std::size_t>(start + t + 1)];

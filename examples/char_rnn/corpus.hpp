@@ -36,9 +36,14 @@ Split split_tokens(const std::vector<std::int64_t>& tokens, double val_fraction)
 /// the b-th contiguous 1/B of the data; every call yields the next window of T inputs and the
 /// T targets shifted by one, for all streams. When a stream runs out, all wrap to the start
 /// together and `wrapped` is set (the caller resets the carried hidden state).
+///
+/// With `shards` > 1 the data is cut into shards·B streams and this batcher yields streams
+/// [shard·B, (shard+1)·B) of them: rank r of an N-process job (shard r of N, B streams each)
+/// reads exactly the columns r·B … (r+1)·B−1 that one process with N·B streams would.
 class StreamBatcher {
  public:
-  StreamBatcher(const std::vector<std::int64_t>& tokens, std::int64_t batch, std::int64_t seq);
+  StreamBatcher(const std::vector<std::int64_t>& tokens, std::int64_t batch, std::int64_t seq, std::int64_t shard = 0,
+                std::int64_t shards = 1);
   /// Fills inputs/targets (seq × batch, time-major) and advances. Returns true if it wrapped first.
   bool next(std::vector<std::int64_t>& inputs, std::vector<std::int64_t>& targets);
   /// Number of windows before a wrap.
@@ -48,7 +53,7 @@ class StreamBatcher {
 
  private:
   const std::vector<std::int64_t>& tokens_;
-  std::int64_t batch_, seq_, stream_length_, windows_;
+  std::int64_t batch_, seq_, first_stream_, stream_length_, windows_;
   std::int64_t window_ = 0;
 };
 

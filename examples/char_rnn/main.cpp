@@ -2,6 +2,7 @@
 //   char_rnn train --data data/tinyshakespeare.txt --steps 2000 --out runs/shakespeare
 //   char_rnn sample --checkpoint runs/shakespeare/best.safetensors --prime "ROMEO:"
 //   char_rnn eval --checkpoint runs/shakespeare/best.safetensors --data data/tinyshakespeare.txt
+//   mpirun -np 2 char_rnn train ...   (data parallel: each process trains on its own --batch streams)
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <functional>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "job.hpp"
 #include "training.hpp"
 
 namespace {
@@ -61,6 +63,7 @@ const char* const kExitStatus =
 }  // namespace
 
 int main(int argc, char** argv) {
+  char_rnn::Job job;  // joins the MPI job when started by mpirun/srun; else a job of one
   CLI::App app{"Character-level RNN language model (xgrad)"};
   app.require_subcommand(1);
   app.footer(kExitStatus);
@@ -95,7 +98,7 @@ int main(int argc, char** argv) {
   train->add_option("--init-weights", c.init_weights,
                     "start from these model weights: a safetensors file of weights or a char_rnn checkpoint");
   train->add_option("--dump-init", c.dump_init, "write the initial model weights here (safetensors)");
-  train->add_option("--threads", c.threads, "BLAS threads (default: all cores)")->check(kPositive);
+  train->add_option("--threads", c.threads, "threads (default: the CPUs this process may use)")->check(kPositive);
 
   std::string checkpoint, prime, data;
   std::int64_t length = 1000;
@@ -117,16 +120,22 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    return fail(std::string(e.what()) + " (run with --help for usage)", kUsageError);
+    // Every rank parsed the same command line: one message is enough.
+    if (e.get_exit_code() == 0) return job.is_main() ? app.exit(e) : 0;  // --help
+    return job.is_main() ? fail(std::string(e.what()) + " (run with --help for usage)", kUsageError) : kUsageError;
   }
+  if (job.size() > 1 && !*train)
+    return job.is_main() ? fail("only train runs under mpirun; start sample and eval as one process", kUsageError)
+                         : kUsageError;
   // On --resume the data is the checkpoint's unless --data is given (then it must be the same text).
   if (c.resume && train->count("--data") == 0) c.data.clear();
   try {
-    if (*train) return char_rnn::train(c);
+    if (*train) return char_rnn::train(c, job);
     if (*sample) return char_rnn::sample(checkpoint, length, temperature, prime, seed);
-    return char_rnn::evaluate(checkpoint, data, val_fraction);
+    return char_rnn::evaluate(checkpoint, data, val_fraction, job);
   } catch (const std::exception& e) {
+    // Under mpirun the other ranks may be waiting for this one in a collective: end the job.
+    if (job.size() > 1) job.abort("char_rnn: error: " + std::string(e.what()), kRuntimeError);
     return fail(e.what(), kRuntimeError);
   }
 }

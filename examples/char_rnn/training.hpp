@@ -4,6 +4,8 @@
 
 namespace char_rnn {
 
+class Job;
+
 /// Everything `char_rnn train` is configured with (saved in every checkpoint).
 struct TrainConfig {
   std::string data = "data/tinyshakespeare.txt";
@@ -27,12 +29,13 @@ struct TrainConfig {
   int threads = 0;           // BLAS threads (0: library default)
 };
 
-/// `char_rnn train`: returns the process exit code.
-int train(const TrainConfig& config);
+/// `char_rnn train` in every process of `job` (one, or the ranks of mpirun -np N: each trains on
+/// its own `batch` streams, gradients averaged; rank 0 prints and writes). Returns the exit code.
+int train(const TrainConfig& config, Job& job);
 /// `char_rnn sample`: streams `length` characters after `prime` to stdout.
 int sample(const std::string& checkpoint, std::int64_t length, double temperature, const std::string& prime,
            std::uint64_t seed);
 /// `char_rnn eval`: prints validation loss of a checkpoint over a data file's validation split.
-int evaluate(const std::string& checkpoint, const std::string& data, double val_fraction);
+int evaluate(const std::string& checkpoint, const std::string& data, double val_fraction, const Job& job);
 
 }  // namespace char_rnn

@@ -28,6 +28,9 @@ int main() {
     optimizer.step();
     (step == 0 ? first : last) = loss.item();
   }
+  // Raw element access links too (Tensor::data<T> is a member template, exported explicitly).
+  const float* raw = x.data<float>();  // x is float32
+  if (raw[0] != static_cast<float>(x.at({0, 0}))) return 1;
   std::printf("xgrad %s: loss %.4f -> %.4f\n", xg::version().c_str(), first, last);
   return last < 0.5 * first ? 0 : 1;
 }

@@ -22,6 +22,12 @@ consumer=$root/tests/consumer
 rm -rf "$work"
 mkdir -p "$work"
 
+# xgrad::distributed, when xgrad was built with MPI: its test program under mpirun -np 2.
+run_distributed() {  # build dir
+  [[ -x "$1/allreduce" ]] || { echo "(no xgrad::distributed in this build: MPI not found)"; return 0; }
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun -np 2 --oversubscribe "$1/allreduce"
+}
+
 step() {  # prints each way's wall time
   local start=$SECONDS
   echo "--- consumer: $1"
@@ -34,20 +40,23 @@ way_subdirectory() {
     -DXGRAD_CONSUMER_MODE=subdirectory -DXGRAD_SOURCE_DIR="$root" >/dev/null
   cmake --build "$work/subdirectory" -j"$jobs" >/dev/null
   "$work/subdirectory/mlp"
+  run_distributed "$work/subdirectory"
 }
 
 way_install() {
   cmake -S "$root" -B "$work/xgrad-shared" "${cmake_args[@]}" "${lib_only[@]}" -DBUILD_SHARED_LIBS=ON >/dev/null
   cmake --build "$work/xgrad-shared" -j"$jobs" >/dev/null
   cmake --install "$work/xgrad-shared" --prefix "$work/prefix" >/dev/null
-  # Nothing but namespace xg leaves the shared library (cmake/xgrad.map).
-  local foreign
-  foreign=$(nm -D --defined-only -C "$work/prefix/lib/libxgrad.so" | awk '{ $1 = ""; $2 = ""; print }' |
-            grep -vE '^ +((typeinfo|typeinfo name|vtable|VTT|guard variable) for |(non-)?virtual thunk to )?xg::' |
-            grep -vE '^ +XGRAD_[0-9.]+$' || true)
-  if [[ -n "$foreign" ]]; then
-    echo "libxgrad.so exports symbols outside namespace xg:"; echo "$foreign" | head -20; return 1
-  fi
+  # Nothing but namespace xg leaves the shared libraries (cmake/xgrad.map).
+  local foreign lib
+  for lib in "$work"/prefix/lib/libxgrad*.so; do
+    foreign=$(nm -D --defined-only -C "$lib" | awk '{ $1 = ""; $2 = ""; print }' |
+              grep -vE '^ +((typeinfo|typeinfo name|vtable|VTT|guard variable) for |(non-)?virtual thunk to |[a-z ]+\*+ )?xg::' |
+              grep -vE '^ +XGRAD_[0-9.]+$' || true)
+    if [[ -n "$foreign" ]]; then
+      echo "$(basename "$lib") exports symbols outside namespace xg:"; echo "$foreign" | head -20; return 1
+    fi
+  done
   # Every installed header, included through <xgrad/...> only: no internal header is needed.
   local all="$work/all_headers.cpp"
   (cd "$work/prefix/include" && find xgrad -name '*.hpp' | sort | sed 's|.*|#include <&>|') > "$all"
@@ -56,6 +65,7 @@ way_install() {
   cmake -S "$consumer" -B "$work/package" "${cmake_args[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
   cmake --build "$work/package" -j"$jobs" >/dev/null
   "$work/package/mlp"
+  run_distributed "$work/package"
 }
 
 way_pkg_config() {
@@ -88,6 +98,7 @@ way_deb() {
   grep -q 'xgrad_DIR:PATH=/usr/lib' "$work/deb/CMakeCache.txt"
   cmake --build "$work/deb" -j"$jobs" >/dev/null
   "$work/deb/mlp"
+  run_distributed "$work/deb"
   remove_deb
   trap - EXIT
 }

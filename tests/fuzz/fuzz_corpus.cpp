@@ -153,6 +153,37 @@ void check_batcher(const std::vector<std::int64_t>& tokens, std::int64_t batch, 
   }
 }
 
+// Data parallelism (char_rnn under mpirun): shard s of `shards` batchers of `batch` streams must
+// yield exactly columns s·batch … (s+1)·batch−1 of one batcher of shards·batch streams.
+void check_shards(const std::vector<std::int64_t>& tokens, std::int64_t batch, std::int64_t seq, std::int64_t shards) {
+  std::unique_ptr<char_rnn::StreamBatcher> whole;
+  try {
+    whole = std::make_unique<char_rnn::StreamBatcher>(tokens, batch * shards, seq);
+  } catch (const std::runtime_error&) {
+    for (std::int64_t s = 0; s < shards; ++s) {
+      try {
+        char_rnn::StreamBatcher part(tokens, batch, seq, s, shards);
+        finding("shard " + std::to_string(s) + " accepted a text too short for " + std::to_string(shards) + " shards");
+      } catch (const std::runtime_error&) {
+      }
+    }
+    return;
+  }
+  std::vector<std::int64_t> all_in, all_tg, in, tg;
+  whole->next(all_in, all_tg);
+  const std::int64_t wide = batch * shards;
+  for (std::int64_t s = 0; s < shards; ++s) {
+    char_rnn::StreamBatcher part(tokens, batch, seq, s, shards);
+    if (part.windows_per_epoch() != whole->windows_per_epoch()) finding("shards disagree on the windows per epoch");
+    part.next(in, tg);
+    for (std::int64_t t = 0; t < seq; ++t)
+      for (std::int64_t b = 0; b < batch; ++b)
+        if (in[static_cast<std::size_t>(t * batch + b)] != all_in[static_cast<std::size_t>(t * wide + s * batch + b)] ||
+            tg[static_cast<std::size_t>(t * batch + b)] != all_tg[static_cast<std::size_t>(t * wide + s * batch + b)])
+          finding("shard " + std::to_string(s) + " of " + std::to_string(shards) + " reads other streams");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -188,6 +219,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const char_rnn::Split split = char_rnn::split_tokens(tokens, val_fraction);
   if (split.train.size() + split.val.size() != tokens.size()) finding("split lost tokens");
   check_batcher(split.train, batch, seq, draws, vocab.size());
+  if (batch <= 64) check_shards(split.train, batch, seq, 1 + draws % 3);
   // The checkpoint's vocabulary string is untrusted too.
   try {
     (void)char_rnn::Vocabulary::from_hex(text);
