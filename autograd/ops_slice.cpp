@@ -119,18 +119,20 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
   return narrow_impl("slice", x, d, b, length, step);
 }
 
-std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
-  check_not_scalar("unbind", x);
-  const std::int64_t d = normalize_dim("unbind", dim, x.dim());
-  Shape piece_shape = x.shape();
-  piece_shape.erase(piece_shape.begin() + d);
+namespace {
+
+// Pieces of x along dim d: piece k is the `counts[k]` slices starting at `starts[k]`, shaped
+// `shapes[k]`. Backward writes every piece's gradient into one shared [x.shape] buffer, O(numel)
+// in total, where separate narrows would each build and add a full-size gradient.
+std::vector<Tensor> shared_pieces(const char* op, const Tensor& x, std::int64_t d, const std::vector<std::int64_t>& starts,
+                                  const std::vector<std::int64_t>& counts, const std::vector<Shape>& shapes) {
   SliceSpec s = detail::slice_spec(x.shape(), d);
-  s.count = 1;
-  std::vector<Tensor> pieces(static_cast<std::size_t>(s.n));
-  for (std::int64_t t = 0; t < s.n; ++t) {
-    pieces[t] = empty(piece_shape, x.dtype());
-    s.start = t;
-    detail::move_slices(x, pieces[t], s, /*gather=*/true);
+  std::vector<Tensor> pieces(starts.size());
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    pieces[k] = empty(shapes[k], x.dtype());
+    s.start = starts[k];
+    s.count = counts[k];
+    detail::move_slices(x, pieces[k], s, /*gather=*/true);
   }
   if (!needs_grad({&x})) return pieces;
   // The pieces' nodes all feed one "hub" node (an alias of x). The first piece to run
@@ -139,11 +141,12 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
   // hub; the others write their slice into the same buffer and return nothing. The engine
   // runs the hub only after every piece that was reached, and it passes the buffer on to x.
   Tensor hub = detail::alias_with_shape(x, x.shape());
-  record(hub, "unbind", {x}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  record(hub, op, {x}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
   const Node* key = hub.grad_fn().get();
-  for (std::int64_t t = 0; t < s.n; ++t) {
-    s.start = t;
-    record(pieces[t], "unbind", {hub}, [key, s, in_shape = x.shape()](const Tensor& g) {
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    s.start = starts[k];
+    s.count = counts[k];
+    record(pieces[k], op, {hub}, [key, s, in_shape = x.shape()](const Tensor& g) {
       // create_graph: each piece's gradient scattered on its own, recorded (the engine sums them).
       if (is_grad_enabled())
         return std::vector<Tensor>{detail::apply_linear(g, slices_map(s, in_shape, g.shape()), /*adjoint=*/true)};
@@ -156,6 +159,48 @@ std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
     });
   }
   return pieces;
+}
+
+}  // namespace
+
+std::vector<Tensor> unbind(const Tensor& x, std::int64_t dim) {
+  check_not_scalar("unbind", x);
+  const std::int64_t d = normalize_dim("unbind", dim, x.dim());
+  Shape piece_shape = x.shape();
+  piece_shape.erase(piece_shape.begin() + d);
+  const std::int64_t n = x.shape()[d];
+  std::vector<std::int64_t> starts(static_cast<std::size_t>(n));
+  for (std::int64_t t = 0; t < n; ++t) starts[static_cast<std::size_t>(t)] = t;
+  return shared_pieces("unbind", x, d, starts, std::vector<std::int64_t>(starts.size(), 1),
+                       std::vector<Shape>(starts.size(), piece_shape));
+}
+
+std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& split_sizes, std::int64_t dim) {
+  check_not_scalar("split", x);
+  const std::int64_t d = normalize_dim("split", dim, x.dim());
+  const std::int64_t n = x.shape()[d];
+  std::int64_t total = 0;
+  std::string sizes;
+  for (std::int64_t size : split_sizes) {
+    if (size < 0)
+      throw std::invalid_argument("split: split_sizes cannot contain a negative size, got " + std::to_string(size));
+    total += size;
+    sizes += (sizes.empty() ? "" : ", ") + std::to_string(size);
+  }
+  if (total != n)
+    throw std::invalid_argument("split: split_sizes [" + sizes + "] add up to " + std::to_string(total) +
+                                " but dim " + std::to_string(dim) + " has size " + std::to_string(n) +
+                                " (tensor of shape " + shape_str(x.shape()) + ")");
+  std::vector<std::int64_t> starts;
+  std::vector<Shape> shapes;
+  std::int64_t start = 0;
+  for (std::int64_t size : split_sizes) {
+    starts.push_back(start);
+    start += size;
+    shapes.push_back(x.shape());
+    shapes.back()[d] = size;
+  }
+  return shared_pieces("split", x, d, starts, split_sizes, shapes);
 }
 
 std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t dim) {

@@ -20,6 +20,9 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
 /// Pieces of `split_size` along `dim` (the last may be smaller).
 std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t dim = 0);
+/// Pieces of the given sizes along `dim` (torch.split with a list; the sizes must add up to
+/// x.size(dim)). Backward fills one shared [x.shape] buffer, as unbind's does.
+std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& split_sizes, std::int64_t dim = 0);
 /// `chunks` pieces of ceil(size/chunks) along `dim` (torch.chunk).
 std::vector<Tensor> chunk(const Tensor& x, std::int64_t chunks, std::int64_t dim = 0);
 /// Rows of x along `dim` picked by a 1-D int64 `index`; backward scatter-adds in index order

@@ -375,6 +375,37 @@ BOOST_AUTO_TEST_CASE(split_rejects_bad_size) {
   check_throws([] { split(x23(), 1, 2); }, {"split", "dim 2"});
 }
 
+BOOST_AUTO_TEST_CASE(split_with_sizes_value) {
+  auto p = split(arange(6), std::vector<std::int64_t>{3, 0, 2, 1});
+  BOOST_TEST_REQUIRE(p.size() == 4u);
+  CHECK_VALUES(p[0], {0, 1, 2});
+  BOOST_TEST(s(p[1]) == "[0]");
+  CHECK_VALUES(p[2], {3, 4});
+  CHECK_VALUES(p[3], {5});
+  auto q = split(x23(), std::vector<std::int64_t>{1, 2}, -1);
+  BOOST_TEST(s(q[1]) == "[2, 2]");
+  CHECK_VALUES(q[1], {1, 2, 4, 5});
+}
+
+BOOST_AUTO_TEST_CASE(split_with_sizes_gradient) {
+  check_gradient_multi([](const Ins& in) { return split(in[0], std::vector<std::int64_t>{4, 3, 1}, 0); },
+                       {leaf({8, 2}, 27)});
+  check_gradient_multi([](const Ins& in) { return split(in[0], std::vector<std::int64_t>{2, 1}, 1); },
+                       {leaf({2, 3, 2}, 28)});
+  // Only one piece used, twice: the others contribute zero.
+  check_gradient([](const Ins& in) {
+    auto p = split(in[0], std::vector<std::int64_t>{1, 2, 2}, 0);
+    return p[1] * p[1] + p[1];
+  }, {leaf({5, 2}, 29)});
+}
+
+BOOST_AUTO_TEST_CASE(split_with_sizes_rejects_bad_sizes) {
+  check_throws([] { split(arange(5), std::vector<std::int64_t>{2, 2}); }, {"split", "[2, 2]", "add up to 4", "size 5"});
+  check_throws([] { split(arange(5), std::vector<std::int64_t>{6, -1}); }, {"split", "negative", "-1"});
+  check_throws([] { split(scalar_tensor(1), std::vector<std::int64_t>{1}); }, {"split", "0-dim"});
+  check_throws([] { split(x23(), std::vector<std::int64_t>{3}, 2); }, {"split", "dim 2"});
+}
+
 BOOST_AUTO_TEST_CASE(chunk_rejects_bad_chunks) {
   check_throws([] { chunk(arange(5), 0); }, {"chunk", "greater than 0", "got 0"});
   check_throws([] { chunk(arange(5), -2); }, {"chunk", "got -2"});
