@@ -79,11 +79,9 @@ Tensor pack_rows(const Tensor& padded, const std::shared_ptr<const PackLayout>& 
   shape[0] = std::accumulate(layout->batch_sizes.begin(), layout->batch_sizes.end(), std::int64_t{0});
   Tensor data = empty(shape, padded.dtype());
   layout->move(padded, data, T, /*to_packed=*/true);
-  if (needs_grad({&padded})) {
+  if (needs_grad({&padded}))  // backward is the recorded inverse op: differentiable to any order
     record(data, "pack_padded_sequence", {padded},
            [layout, T](const Tensor& g) { return std::vector<Tensor>{pad_rows(g, layout, T, 0.0)}; });
-    detail::mark_double_differentiable(data);
-  }
   return data;
 }
 
@@ -96,11 +94,9 @@ Tensor pad_rows(const Tensor& data, const std::shared_ptr<const PackLayout>& lay
   shape.insert(shape.begin(), layout->batch_first ? B : T);
   Tensor padded = full(shape, padding_value, data.dtype());
   layout->move(padded, data, T, /*to_packed=*/false);
-  if (needs_grad({&data})) {
+  if (needs_grad({&data}))  // backward is the recorded inverse op: differentiable to any order
     record(padded, "pad_packed_sequence", {data},
            [layout](const Tensor& g) { return std::vector<Tensor>{pack_rows(g, layout)}; });
-    detail::mark_double_differentiable(padded);
-  }
   return padded;
 }
 
