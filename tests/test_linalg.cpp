@@ -38,11 +38,6 @@ void check_parity(const std::string& op, const std::function<Tensor(const std::v
   for (std::size_t i = 0; i < leaves.size(); ++i) check_close(leaves[i].grad(), fx(op + ".grad_" + grad_names[i]), kRtol, kAtol);
 }
 
-Tensor eye(std::int64_t n, Dtype dtype) {
-  Tensor e = zeros({n, n}, dtype);
-  for (std::int64_t i = 0; i < n; ++i) e.set({i, i}, 1.0);
-  return e;
-}
 Tensor eye_like(const Tensor& x) { return eye(x.size(0), x.dtype()); }
 
 // A symmetric positive-definite matrix built differentiably from any square x: x·xᵀ + I.
