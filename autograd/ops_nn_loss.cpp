@@ -12,9 +12,10 @@
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_binary.hpp"
+#include "autograd/ops_nn.hpp"
+#include "autograd/ops_reduce.hpp"
 #include "autograd/ops_shape.hpp"
 #include "autograd/ops_unary.hpp"
-#include "autograd/ops_nn.hpp"
 
 namespace xg {
 using detail::dispatch_floating;
@@ -114,8 +115,53 @@ Tensor per_class_constant(const ClassLayout& l, const Tensor& target, std::int64
 
 }  // namespace
 
+namespace {
+// cross_entropy with class probabilities as the target (same shape as input): per sample
+// −Σ_c w_c t_c log_softmax(x)_c, with t mixed with the uniform distribution by label smoothing;
+// the mean divides by the number of samples (PyTorch: weights do not enter the divisor).
+// Composed of recorded ops: the tape derives the gradient w.r.t. input and target.
+Tensor cross_entropy_with_probabilities(const Tensor& input, const Tensor& target, const CrossEntropyOptions& o) {
+  const char* op = "cross_entropy";
+  detail::check_floating(op, input, "input");
+  detail::check_same_dtype(op, input, target);
+  if (input.dim() == 0)
+    throw std::invalid_argument(std::string(op) + ": input must have a class dim, got a 0-dim tensor");
+  if (input.shape() != target.shape())
+    throw std::invalid_argument(std::string(op) + ": a float target holds class probabilities and must have the "
+                                "input's shape: input " + shape_str(input.shape()) + ", target " +
+                                shape_str(target.shape()) + " (class indices must be int64)");
+  if (o.ignore_index() >= 0)
+    throw std::invalid_argument(std::string(op) + ": ignore_index (" + std::to_string(o.ignore_index()) +
+                                ") is not supported with class-probability targets");
+  const double eps = o.label_smoothing();
+  if (!(eps >= 0.0 && eps <= 1.0))
+    throw std::invalid_argument(std::string(op) + ": label_smoothing must be in [0, 1], got " + std::to_string(eps));
+  const std::int64_t class_dim = input.dim() == 1 ? 0 : 1, C = input.size(class_dim);
+  Tensor t = eps > 0 ? add(mul(target, 1.0 - eps), eps / static_cast<double>(C)) : target;
+  Tensor terms = mul(log_softmax(input, class_dim), t);
+  if (o.weight().defined()) {
+    const Tensor& w = o.weight();
+    detail::check_same_dtype(op, input, w);
+    if (w.dim() != 1 || w.size(0) != C)
+      throw std::invalid_argument(std::string(op) + ": weight must be 1-D with one entry per class (" +
+                                  std::to_string(C) + "), got " + shape_str(w.shape()));
+    Shape along_classes(static_cast<std::size_t>(input.dim() - class_dim), 1);
+    along_classes[0] = C;
+    terms = mul(terms, reshape(w, along_classes));
+  }
+  const Tensor losses = neg(sum(terms, {class_dim}));
+  switch (o.reduction()) {
+    case Reduction::None: return losses;
+    case Reduction::Sum: return sum(losses);
+    case Reduction::Mean: break;
+  }
+  return div(sum(losses), static_cast<double>(input.numel() / std::max<std::int64_t>(C, 1)));
+}
+}  // namespace
+
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options) {
   const char* op = "cross_entropy";
+  if (target.defined() && is_floating(target.dtype())) return cross_entropy_with_probabilities(input, target, options);
   const Tensor& weight = options.weight();
   const ClassLayout l = check_class_loss(op, input, target, weight, options.ignore_index());
   const double eps = options.label_smoothing();

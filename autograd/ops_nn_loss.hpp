@@ -18,7 +18,10 @@ struct CrossEntropyOptions {
   XG_ARG(Tensor, weight);  // optional per-class weight (C)
 };
 
-/// torch.nn.functional.cross_entropy with class-index targets: input (N, C) or (N, C, d1, ...) or (C),
+/// torch.nn.functional.cross_entropy. A float target of the input's shape holds class
+/// probabilities: per sample −Σ_c w_c t_c log softmax(x)_c (label smoothing mixes t with the
+/// uniform distribution; the mean divides by the number of samples; ignore_index must stay < 0).
+/// With class-index targets: input (N, C) or (N, C, d1, ...) or (C),
 /// target int64 (N) / (N, d1, ...) / (), log_softmax + nll fused. Mean reduction divides by the
 /// summed weight of non-ignored targets (PyTorch's weighted mean); label smoothing ε mixes in
 /// the uniform distribution: loss = (1−ε)·nll + ε·mean_c(−log p_c) (with weights as PyTorch).

@@ -102,27 +102,35 @@ Tensor recurrent_base(const Tensor& bias_hh, std::int64_t N, std::int64_t H, Dty
 
 GRU::GRU(const GRUOptions& o) : RNNBase("GRU", shape_of(o), 3), options_(o) {}
 
-// x (L, N, in) → outputs (L, N, H) for one direction; h[0] is replaced by h at the final step.
-Tensor GRU::run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& h_state) const {
-  const std::int64_t L = x.size(0), N = x.size(1), H = shape_.hidden_size;
+// x (rows, in) → outputs (rows, H) for one direction; h[0] is replaced by each sequence's final h.
+Tensor GRU::run_direction(const Tensor& x, const std::vector<std::int64_t>& batch_sizes, const LayerWeights& w,
+                          bool reverse, std::vector<Tensor>& h) const {
+  const std::int64_t L = static_cast<std::int64_t>(batch_sizes.size()), H = shape_.hidden_size;
   // One matmul projects every step's input; it is split into the r,z and n blocks once, not per step.
-  const Tensor projected = reshape(linear(reshape(x, {L * N, x.size(2)}), w.weight_ih, w.bias_ih), {L, N, 3 * H});
-  const std::vector<Tensor> x_rz = unbind(narrow(projected, 2, 0, 2 * H), 0);
-  const std::vector<Tensor> x_n = unbind(narrow(projected, 2, 2 * H, H), 0);
-  const Tensor base = recurrent_base(w.bias_hh, N, H, x.dtype());
+  const Tensor projected = linear(x, w.weight_ih, w.bias_ih);
+  const std::vector<Tensor> x_rz = split_steps(narrow(projected, 1, 0, 2 * H), batch_sizes);
+  const std::vector<Tensor> x_n = split_steps(narrow(projected, 1, 2 * H, H), batch_sizes);
+  Tensor base;  // b_hh over the running rows (rebuilt when a packed batch's size changes)
   const RecurrentWeight recurrent(w.weight_hh);  // ∂L/∂W_hh summed over the steps in one gemm
   std::vector<Tensor> steps(static_cast<std::size_t>(L));
-  Tensor h = h_state[0];
+  StepStates fit(batch_sizes, reverse, h);  // packed batches: only the running rows take a step
   for (std::int64_t i = 0; i < L; ++i) {
     const std::size_t t = static_cast<std::size_t>(reverse ? L - 1 - i : i);
-    h = gru_step(x_rz[t], x_n[t], recurrent.add_product(base, h), h);
-    steps[t] = h;
+    fit.enter(static_cast<std::int64_t>(t));
+    if (!base.defined() || base.size(0) != batch_sizes[t]) base = recurrent_base(w.bias_hh, batch_sizes[t], H, x.dtype());
+    h[0] = gru_step(x_rz[t], x_n[t], recurrent.add_product(base, h[0]), h[0]);
+    steps[t] = h[0];
   }
-  h_state[0] = h;
-  return stack(steps, 0);
+  fit.finish();
+  return join_steps(steps, batch_sizes);
 }
 
 std::pair<Tensor, Tensor> GRU::forward(const Tensor& input, const Tensor& h0) {
+  auto [output, states] = run(input, {h0}, {"h_0"});
+  return {output, states[0]};
+}
+
+std::pair<GRU::PackedSequence, Tensor> GRU::forward(const PackedSequence& input, const Tensor& h0) {
   auto [output, states] = run(input, {h0}, {"h_0"});
   return {output, states[0]};
 }

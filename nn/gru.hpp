@@ -41,10 +41,14 @@ class GRU : public RNNBase {
  public:
   explicit GRU(const GRUOptions& options);
   std::pair<Tensor, Tensor> forward(const Tensor& input, const Tensor& h0 = Tensor());
+  /// A packed batch (see nn/packed_sequence.hpp): each sequence runs only its own steps, h0 and
+  /// h_n are (D·num_layers, B, H) in the original batch order, h_n at each sequence's last step.
+  std::pair<PackedSequence, Tensor> forward(const PackedSequence& input, const Tensor& h0 = Tensor());
   const GRUOptions& options() const { return options_; }
 
  private:
-  Tensor run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& h) const override;
+  Tensor run_direction(const Tensor& x, const std::vector<std::int64_t>& batch_sizes, const LayerWeights& w,
+                       bool reverse, std::vector<Tensor>& h) const override;
   GRUOptions options_;
 };
 

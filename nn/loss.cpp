@@ -19,4 +19,13 @@ Tensor NLLLoss::forward(const Tensor& log_probs, const Tensor& target) const {
   return nll_loss(log_probs, target, options);
 }
 
+BCELoss::BCELoss(BCELossOptions o) : PointwiseLoss("BCELoss", std::move(o)) {
+  if (options.weight().defined()) register_buffer("weight", options.weight());
+}
+
+BCEWithLogitsLoss::BCEWithLogitsLoss(BCEWithLogitsLossOptions o) : PointwiseLoss("BCEWithLogitsLoss", std::move(o)) {
+  if (options.weight().defined()) register_buffer("weight", options.weight());
+  if (options.pos_weight().defined()) register_buffer("pos_weight", options.pos_weight());
+}
+
 }  // namespace xg::nn

@@ -146,34 +146,48 @@ std::pair<Tensor, Tensor> lstm_step(const Tensor& gates, const Tensor& c) {
 }
 }  // namespace
 
-LSTM::LSTM(const LSTMOptions& o) : RNNBase("LSTM", shape_of(o), 4), options_(o) {
+LSTM::LSTM(const LSTMOptions& o) : RNNBase("LSTM", checked_geometry(o), 4), options_(o) {}
+
+RNNBase::Geometry LSTM::checked_geometry(const LSTMOptions& o) {
+  // PyTorch's checks: proj_size ≥ 0 and, when used, smaller than hidden_size.
   if (o.proj_size() < 0)
-    throw std::invalid_argument("LSTM: proj_size must be 0 (no projection), got " + std::to_string(o.proj_size()));
-  if (o.proj_size() > 0)
-    throw std::invalid_argument("LSTM: proj_size is not supported (got proj_size = " + std::to_string(o.proj_size()) +
-                                "; leave it 0)");
+    throw std::invalid_argument("LSTM: proj_size must be a positive integer or 0 (no projection), got " +
+                                std::to_string(o.proj_size()));
+  if (o.proj_size() > 0 && o.proj_size() >= o.hidden_size())
+    throw std::invalid_argument("LSTM: proj_size (" + std::to_string(o.proj_size()) +
+                                ") must be smaller than hidden_size (" + std::to_string(o.hidden_size()) + ")");
+  return shape_of(o, o.proj_size());
 }
 
-// x (L, N, in) → outputs (L, N, H) for one direction; hc = {h, c} is replaced by the final step's.
-Tensor LSTM::run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& hc) const {
-  const std::int64_t L = x.size(0), N = x.size(1), H = shape_.hidden_size;
+// x (rows, in) → outputs (rows, P) for one direction (P = proj_size or H); hc = {h, c} is replaced
+// by each sequence's final states.
+Tensor LSTM::run_direction(const Tensor& x, const std::vector<std::int64_t>& batch_sizes, const LayerWeights& w,
+                           bool reverse, std::vector<Tensor>& hc) const {
+  const std::int64_t L = static_cast<std::int64_t>(batch_sizes.size());
   // One matmul projects every step's input; both biases are folded into it.
-  Tensor projected = linear(reshape(x, {L * N, x.size(2)}), w.weight_ih, w.bias_ih);
+  Tensor projected = linear(x, w.weight_ih, w.bias_ih);
   if (w.bias_hh.defined()) projected = add(projected, w.bias_hh);
-  const std::vector<Tensor> inputs = unbind(reshape(projected, {L, N, 4 * H}), 0);
+  const std::vector<Tensor> inputs = split_steps(projected, batch_sizes);
   std::vector<Tensor> steps(static_cast<std::size_t>(L));
   const RecurrentWeight recurrent(w.weight_hh);  // ∂L/∂W_hh summed over the steps in one gemm
-  Tensor h = hc[0], c = hc[1];
+  StepStates fit(batch_sizes, reverse, hc);  // packed batches: only the running rows take a step
   for (std::int64_t i = 0; i < L; ++i) {
     const std::size_t t = static_cast<std::size_t>(reverse ? L - 1 - i : i);
-    std::tie(h, c) = lstm_step(recurrent.add_product(inputs[t], h), c);
-    steps[t] = h;
+    fit.enter(static_cast<std::int64_t>(t));
+    std::tie(hc[0], hc[1]) = lstm_step(recurrent.add_product(inputs[t], hc[0]), hc[1]);
+    if (w.weight_hr.defined()) hc[0] = linear(hc[0], w.weight_hr, Tensor());  // h = (o ⊙ tanh c) W_hrᵀ
+    steps[t] = hc[0];
   }
-  hc = {h, c};
-  return stack(steps, 0);
+  fit.finish();
+  return join_steps(steps, batch_sizes);
 }
 
 std::pair<Tensor, LSTM::State> LSTM::forward(const Tensor& input, const State& state) {
+  auto [output, states] = run(input, {state.first, state.second}, {"h_0", "c_0"});
+  return {output, {states[0], states[1]}};
+}
+
+std::pair<LSTM::PackedSequence, LSTM::State> LSTM::forward(const PackedSequence& input, const State& state) {
   auto [output, states] = run(input, {state.first, state.second}, {"h_0", "c_0"});
   return {output, {states[0], states[1]}};
 }

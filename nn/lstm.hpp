@@ -7,7 +7,7 @@ namespace xg::nn {
 
 /// Options of torch.nn.LSTM. The two sizes are required; the rest have PyTorch's defaults:
 ///   LSTMOptions(64, 512).num_layers(2).dropout(0.1)
-/// proj_size exists for PyTorch's signature only: a value > 0 is rejected at construction.
+/// proj_size P > 0 (smaller than hidden_size) projects h: h_t = (o ⊙ tanh c_t) W_hrᵀ.
 struct LSTMOptions : RNNOptionsBase<LSTMOptions> {
   using Self = LSTMOptions;
   using RNNOptionsBase::RNNOptionsBase;
@@ -34,6 +34,8 @@ struct LSTMCellOptions : RNNCellOptionsBase<LSTMCellOptions> {
 ///   h_n, c_n like h0; index layer·D + direction.
 /// Parameters weight_ih_l{k} (4H, H_in or D·H), weight_hh_l{k} (4H, H), bias_ih_l{k} (4H),
 /// bias_hh_l{k} (4H), with "_reverse" for direction 1, in PyTorch's order, all U(−1/√H, 1/√H).
+/// With proj_size P: h0, h_n and each direction's output have size P instead of H, weight_hh_l{k}
+/// is (4H, P), layers above the first take D·P inputs, and weight_hr_l{k} (P, H) follows the biases.
 /// Dropout (training only) applies to every layer's output except the last.
 ///
 /// Written with ordinary autograd ops over time steps (one matmul projects the input of all
@@ -44,10 +46,15 @@ class LSTM : public RNNBase {
 
   explicit LSTM(const LSTMOptions& options);
   std::pair<Tensor, State> forward(const Tensor& input, const State& state = {});
+  /// A packed batch (see nn/packed_sequence.hpp): each sequence runs only its own steps, the
+  /// states are (D·num_layers, B, ·) in the original batch order, taken at each sequence's last step.
+  std::pair<PackedSequence, State> forward(const PackedSequence& input, const State& state = {});
   const LSTMOptions& options() const { return options_; }
 
  private:
-  Tensor run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& hc) const override;
+  static Geometry checked_geometry(const LSTMOptions& o);
+  Tensor run_direction(const Tensor& x, const std::vector<std::int64_t>& batch_sizes, const LayerWeights& w,
+                       bool reverse, std::vector<Tensor>& hc) const override;
   LSTMOptions options_;
 };
 

@@ -161,6 +161,16 @@ void Module::zero_grad() {
   for (Tensor& p : parameters()) p.set_grad(Tensor());
 }
 
+Module& Module::requires_grad_(bool requires_grad) {
+  for (Tensor& p : parameters()) p.requires_grad_(requires_grad);
+  return *this;
+}
+
+void Module::apply(const std::function<void(Module&)>& fn) {
+  fn(*this);
+  for (auto& item : children_) item.second->apply(fn);
+}
+
 void Module::to(Dtype dtype) {
   // PyTorch: "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.int64".
   if (!is_floating(dtype))

@@ -67,6 +67,12 @@ class Module {
 
   /// Sets every parameter's grad to none (PyTorch's set_to_none=True default).
   void zero_grad();
+  /// Sets requires_grad of every parameter (recursively) and returns *this
+  /// (torch.nn.Module.requires_grad_: freeze a part of a model with requires_grad_(false)).
+  Module& requires_grad_(bool requires_grad = true);
+  /// Calls fn on this module, then on every submodule, depth first in registration order
+  /// (libtorch's Module::apply): e.g. re-initialize every Linear.
+  void apply(const std::function<void(Module&)>& fn);
   /// Converts parameters and buffers in place (every handle to them sees the new dtype).
   void to(Dtype dtype);
 

@@ -1,6 +1,7 @@
 #pragma once
 // All of xg::nn.
 #include "nn/activation.hpp"
+#include "nn/containers.hpp"
 #include "nn/embedding.hpp"
 #include "nn/gru.hpp"
 #include "nn/init.hpp"
@@ -8,5 +9,6 @@
 #include "nn/lstm.hpp"
 #include "nn/loss.hpp"
 #include "nn/module.hpp"
+#include "nn/packed_sequence.hpp"
 #include "nn/rnn.hpp"
 #include "nn/sequential.hpp"

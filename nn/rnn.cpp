@@ -28,31 +28,37 @@ RNN::RNN(const RNNOptions& o) : RNNBase("RNN", shape_of(o), 1), options_(o) {
   check_nonlinearity("RNN", o.nonlinearity());
 }
 
-// x (L, N, in) → outputs (L, N, H) for one direction; h[0] is replaced by h at the final step.
-Tensor RNN::run_direction(const Tensor& x, const LayerWeights& w, bool reverse, std::vector<Tensor>& h_state) const {
-  const std::int64_t L = x.size(0), N = x.size(1), H = shape_.hidden_size;
+// x (rows, in) → outputs (rows, H) for one direction; h[0] is replaced by each sequence's final h.
+Tensor RNN::run_direction(const Tensor& x, const std::vector<std::int64_t>& batch_sizes, const LayerWeights& w,
+                          bool reverse, std::vector<Tensor>& h) const {
+  const std::int64_t L = static_cast<std::int64_t>(batch_sizes.size());
   // The input projection of all steps is one matmul; only the recurrence is per step.
   // Both biases are folded into it: b_ih + b_hh is summed once (H elements) and pre-filled by the
   // gemm, instead of an extra pass over all T·N rows forward and backward.
   const Tensor bias = w.bias_ih.defined() ? add(w.bias_ih, w.bias_hh) : Tensor();
-  Tensor projected = linear(reshape(x, {L * N, x.size(2)}), w.weight_ih, bias);
-  // unbind, not a select per step: its backward fills one shared gradient buffer, where T selects
-  // would each build and add a full-size gradient (O(T²) in the sequence length).
-  const std::vector<Tensor> inputs = unbind(reshape(projected, {L, N, H}), 0);
+  // unbind/split, not a narrow per step: their backward fills one shared gradient buffer, where T
+  // narrows would each build and add a full-size gradient (O(T²) in the sequence length).
+  const std::vector<Tensor> inputs = split_steps(linear(x, w.weight_ih, bias), batch_sizes);
   std::vector<Tensor> steps(static_cast<std::size_t>(L));
   const RecurrentWeight recurrent(w.weight_hh);  // its gradient: one gemm over all steps
   const Nonlinearity nl = options_.nonlinearity();
-  Tensor h = h_state[0];
+  StepStates fit(batch_sizes, reverse, h);  // packed batches: only the running rows take a step
   for (std::int64_t i = 0; i < L; ++i) {
     const std::int64_t t = reverse ? L - 1 - i : i;
-    h = activate(recurrent.add_product(inputs[static_cast<std::size_t>(t)], h), nl);
-    steps[static_cast<std::size_t>(t)] = h;
+    fit.enter(t);
+    h[0] = activate(recurrent.add_product(inputs[static_cast<std::size_t>(t)], h[0]), nl);
+    steps[static_cast<std::size_t>(t)] = h[0];
   }
-  h_state[0] = h;
-  return stack(steps, 0);
+  fit.finish();
+  return join_steps(steps, batch_sizes);
 }
 
 std::pair<Tensor, Tensor> RNN::forward(const Tensor& input, const Tensor& h0) {
+  auto [output, states] = run(input, {h0}, {"h_0"});
+  return {output, states[0]};
+}
+
+std::pair<RNN::PackedSequence, Tensor> RNN::forward(const PackedSequence& input, const Tensor& h0) {
   auto [output, states] = run(input, {h0}, {"h_0"});
   return {output, states[0]};
 }

@@ -21,12 +21,14 @@ void LRScheduler::initial_step() {
   last_epoch_ = 0;
   last_lr_ = lr_at(0);
   optimizer_.set_lr(last_lr_);
+  after_lr_set(0);
 }
 
 void LRScheduler::step() {
   ++last_epoch_;
   last_lr_ = lr_at(last_epoch_);
   optimizer_.set_lr(last_lr_);
+  after_lr_set(last_epoch_);
 }
 
 StateDict LRScheduler::state_dict() const {

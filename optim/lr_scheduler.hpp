@@ -40,7 +40,15 @@ class LRScheduler {
   virtual void load_state_dict(const StateDict& state);
 
  protected:
+  friend class SequentialLR;      // they give their schedulers one base_lr, as PyTorch's initial_lr
+  friend class ChainedScheduler;
   LRScheduler(Optimizer& optimizer, std::string name);
+  /// Whether PyTorch's recursive (chainable) form of this schedule multiplies the current lr by a
+  /// factor that depends on the epoch only (StepLR, MultiStepLR, ExponentialLR, a LinearWarmup
+  /// without `after`): only those compose in a ChainedScheduler as a product of factors.
+  virtual bool multiplicative() const { return false; }
+  /// Called after the lr of `epoch` is set (initial_step and step): OneCycleLR sets the momentum.
+  virtual void after_lr_set(std::int64_t /*epoch*/) {}
   /// Called at the end of every derived constructor: sets the epoch-0 lr.
   void initial_step();
   /// Restores the three base entries found under `prefix` (all validated before any is changed).
@@ -59,6 +67,7 @@ class StepLR : public LRScheduler {
  public:
   StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma = 0.1);
   double lr_at(std::int64_t epoch) const override;
+  bool multiplicative() const override { return true; }
 
  private:
   std::int64_t step_size_;
@@ -72,6 +81,7 @@ class MultiStepLR : public LRScheduler {
  public:
   MultiStepLR(Optimizer& optimizer, std::vector<std::int64_t> milestones, double gamma = 0.1);
   double lr_at(std::int64_t epoch) const override;
+  bool multiplicative() const override { return true; }
 
  private:
   std::vector<std::int64_t> milestones_;  // sorted
@@ -95,6 +105,7 @@ class ExponentialLR : public LRScheduler {
  public:
   ExponentialLR(Optimizer& optimizer, double gamma);
   double lr_at(std::int64_t epoch) const override;
+  bool multiplicative() const override { return true; }
 
  private:
   double gamma_;
@@ -125,6 +136,7 @@ class LinearWarmup : public LRScheduler {
   LinearWarmup(Optimizer& optimizer, double start_factor, std::int64_t warmup_steps,
                std::shared_ptr<LRScheduler> after = nullptr);
   double lr_at(std::int64_t epoch) const override;
+  bool multiplicative() const override { return after_ == nullptr; }
   /// The base entries plus after's entries prefixed with "after.".
   StateDict state_dict() const override;
   void load_state_dict(const StateDict& state) override;

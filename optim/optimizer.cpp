@@ -91,6 +91,28 @@ void Optimizer::set_lr(double lr) {
   *hyperparameters().front().value = lr;
 }
 
+bool Optimizer::has_option(const std::string& name) const {
+  for (const Hyperparameter& h : const_cast<Optimizer*>(this)->hyperparameters())
+    if (name == h.name) return true;
+  return false;
+}
+
+void Optimizer::set_option(const std::string& name, double value) {
+  for (const Hyperparameter& h : hyperparameters()) {
+    if (name != h.name) continue;
+    const double old = *h.value;
+    *h.value = value;
+    try {
+      validate_options();
+    } catch (...) {
+      *h.value = old;
+      throw;
+    }
+    return;
+  }
+  throw std::invalid_argument(name_ + ": has no option '" + name + "'");
+}
+
 StateDict Optimizer::state_dict() const {
   auto* self = const_cast<Optimizer*>(this);
   const std::vector<BufferSpec> specs = buffer_specs();
@@ -100,7 +122,8 @@ StateDict Optimizer::state_dict() const {
     const std::string prefix = "state." + std::to_string(i) + ".";
     if (has_step_) out.insert(prefix + "step", scalar_tensor(static_cast<double>(steps_[i]), kFloat64));
     for (std::size_t k = 0; k < specs.size(); ++k)
-      if (specs[k].active) out.insert(prefix + specs[k].name, deep_copy(buffers_[k][i], params_[i].dtype()));
+      if (specs[k].active)
+        out.insert(prefix + specs[k].name, deep_copy(buffers_[k][i], specs[k].scalar ? kFloat32 : params_[i].dtype()));
   }
   for (const Hyperparameter& h : self->hyperparameters())
     out.insert(std::string("param_groups.0.") + h.name, scalar_tensor(*h.value, kFloat64));
@@ -171,13 +194,16 @@ void Optimizer::load_state_dict(const StateDict& state) {
         std::size_t k = 0;
         while (k < specs.size() && !(specs[k].active && name == specs[k].name)) ++k;
         if (k == specs.size()) throw std::invalid_argument(op + "unexpected entry '" + prefix + name + "'");
-        if (tensor.shape() != p.shape())
+        const Shape& expected = specs[k].scalar ? Shape{} : p.shape();
+        if (tensor.shape() != expected)
           throw std::invalid_argument(op + "entry '" + prefix + name + "' has shape " + shape_str(tensor.shape()) +
-                                      " but parameter " + std::to_string(i) + " has shape " + shape_str(p.shape()));
+                                      (specs[k].scalar ? std::string(" but it is a 0-dim tensor")
+                                                       : " but parameter " + std::to_string(i) + " has shape " +
+                                                             shape_str(p.shape())));
         if (!is_floating(tensor.dtype()))
           throw std::invalid_argument(op + "entry '" + prefix + name + "' has dtype " + dtype_name(tensor.dtype()) +
                                       ", expected a floating point tensor");
-        buffers[k][i] = deep_copy(tensor, p.dtype());
+        buffers[k][i] = deep_copy(tensor, specs[k].scalar ? kFloat32 : p.dtype());
       }
       if (has_step_ && !seen_step) throw std::invalid_argument(op + "missing entry '" + prefix + "step'");
       for (std::size_t k = 0; k < specs.size(); ++k)

@@ -35,6 +35,12 @@ class Optimizer {
   double lr() const;
   /// Sets the learning rate (what schedulers call); throws std::invalid_argument if lr < 0.
   void set_lr(double lr);
+  /// Whether the optimizer has the numeric option `name`, spelled as in its state dict
+  /// ("momentum", "betas.0", …): what OneCycleLR looks for to cycle the momentum.
+  bool has_option(const std::string& name) const;
+  /// Sets numeric option `name` and re-validates the options (restoring the old value if invalid);
+  /// throws std::invalid_argument naming the optimizer and the option when it has none by that name.
+  void set_option(const std::string& name, double value);
 
   const std::vector<Tensor>& parameters() const { return params_; }
   /// The optimizer's name as used in error messages ("Adam").
@@ -64,10 +70,13 @@ class Optimizer {
   virtual std::vector<Hyperparameter> hyperparameters() = 0;
   /// Throws std::invalid_argument if the current options are invalid (also run after loading).
   virtual void validate_options() const = 0;
-  /// A per-parameter buffer: its name, and whether it exists under the current options.
+  /// A per-parameter buffer: its name, and whether it exists under the current options. A
+  /// `scalar` buffer is a 0-dim float32 tensor whatever the parameter (NAdam's mu_product, kept
+  /// as PyTorch keeps it); the others have the parameter's shape and dtype.
   struct BufferSpec {
     const char* name;
     bool active;
+    bool scalar = false;
   };
   /// Every buffer the optimizer may keep, in a fixed order (index k below).
   virtual std::vector<BufferSpec> buffer_specs() const = 0;

@@ -239,7 +239,7 @@ BOOST_AUTO_TEST_CASE(lstm_rejects_bad_options) {
   check_throws([] { nn::LSTM(nn::LSTMOptions(3, -1)); }, {"LSTM", "hidden_size", "-1"});
   check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).num_layers(0)); }, {"LSTM", "num_layers", "0"});
   check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).dropout(1.5)); }, {"LSTM", "dropout", "1.5"});
-  check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).proj_size(2)); }, {"LSTM: proj_size is not supported"});
+  check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).proj_size(4)); }, {"LSTM: proj_size (4)", "smaller than hidden_size"});
   check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).proj_size(-1)); }, {"LSTM", "proj_size", "-1"});
   check_throws([] { nn::LSTMCell(3, 0); }, {"LSTMCell", "hidden_size", "0"});
 }
@@ -466,8 +466,7 @@ void check_bad_cell_input(const std::string& name, const std::string& state, con
 BOOST_AUTO_TEST_CASE(lstm_and_gru_reject_bad_options) {
   check_bad_options<nn::LSTM, nn::LSTMOptions>("LSTM");
   check_bad_options<nn::GRU, nn::GRUOptions>("GRU");
-  // proj_size is documented as rejected: PyTorch's projection is not implemented.
-  check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).proj_size(2)); }, {"LSTM: proj_size is not supported", "2"});
+  check_throws([] { nn::LSTM(nn::LSTMOptions(3, 4).proj_size(5)); }, {"LSTM: proj_size (5)", "hidden_size (4)"});
   check_throws([] { nn::LSTMCell(0, 4); }, {"LSTMCell: ", "input_size = 0"});
   check_throws([] { nn::LSTMCell(3, -4); }, {"LSTMCell: ", "hidden_size = -4"});
   check_throws([] { nn::GRUCell(0, 4); }, {"GRUCell: ", "input_size = 0"});

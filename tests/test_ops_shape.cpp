@@ -391,6 +391,11 @@ BOOST_AUTO_TEST_CASE(split_with_sizes_value) {
 BOOST_AUTO_TEST_CASE(split_with_sizes_gradient) {
   check_gradient_multi([](const Ins& in) { return split(in[0], std::vector<std::int64_t>{1, 4}, 1); }, {leaf({2, 5}, 27)});
   check_gradient_multi([](const Ins& in) { return split_with_sizes(in[0], {2, 1}, 0); }, {leaf({3, 2}, 28)});
+  // Only one piece used, twice: the others contribute zero.
+  check_gradient([](const Ins& in) {
+    auto p = split(in[0], std::vector<std::int64_t>{1, 2, 2}, 0);
+    return p[1] * p[1] + p[1];
+  }, {leaf({5, 2}, 29)});
 }
 
 BOOST_AUTO_TEST_CASE(split_with_sizes_rejects_bad_sizes) {

@@ -74,6 +74,9 @@ std::vector<FixtureConfig> fixture_configs() {
       {"radam_plain", "RAdam(lr=0.01)", make<RAdam>(RAdamOptions(0.01))},
       {"radam_rectified", "RAdam(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1)",
        make<RAdam>(RAdamOptions(0.01).betas({0.8, 0.9}).weight_decay(0.1))},
+      {"nadam_plain", "NAdam(lr=0.01)", make<NAdam>(NAdamOptions(0.01))},
+      {"nadam_weight_decay", "NAdam(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, momentum_decay=0.01)",
+       make<NAdam>(NAdamOptions(0.01).betas({0.8, 0.99}).weight_decay(0.1).momentum_decay(0.01))},
   };
 }
 
@@ -304,6 +307,9 @@ BOOST_AUTO_TEST_CASE(optimizers_reject_invalid_options) {
   check_throws([&] { RAdam(params(), RAdamOptions(-0.1)); }, {"RAdam: invalid learning rate: -0.1"});
   check_throws([&] { RAdam(params(), RAdamOptions().betas({-0.5, 0.9})); }, {"RAdam: invalid beta parameter at index 0: -0.5"});
   check_throws([&] { RAdam(params(), RAdamOptions().eps(-1.0)); }, {"RAdam: invalid epsilon value: -1"});
+  check_throws([&] { NAdam(params(), NAdamOptions(-0.1)); }, {"NAdam: invalid learning rate: -0.1"});
+  check_throws([&] { NAdam(params(), NAdamOptions().betas({0.9, 1.5})); }, {"NAdam: invalid beta parameter at index 1"});
+  check_throws([&] { NAdam(params(), NAdamOptions().momentum_decay(-1)); }, {"NAdam: momentum_decay", "-1"});
 }
 
 BOOST_AUTO_TEST_CASE(optimizers_reject_bad_parameter_lists) {

@@ -17,6 +17,9 @@
 #include "optim/lr_scheduler.hpp"
 #include "optim/rmsprop.hpp"
 #include "optim/sgd.hpp"
+#include "optim/lr_scheduler_composite.hpp"
+#include "optim/one_cycle_lr.hpp"
+#include "optim/reduce_lr_on_plateau.hpp"
 
 using namespace xg;
 using namespace xg::optim;
@@ -162,4 +165,176 @@ BOOST_FIXTURE_TEST_CASE(schedulers_reject_bad_options, SchedulerFixture) {
   SGD opt2({w2}, SGDOptions(0.1));
   auto foreign = std::make_shared<StepLR>(opt2, 2);
   check_throws([&] { LinearWarmup(opt, 0.5, 2, foreign); }, {"LinearWarmup", "different optimizer"});
+}
+
+// ---- OneCycleLR, ReduceLROnPlateau, SequentialLR, ChainedScheduler vs PyTorch 1.13 ---------
+// tests/fixtures/optim/schedulers.safetensors (tools/make_scheduler_fixtures.py): the lr (and
+// momentum) after construction and after every step. Tolerance: relative 1e-12 (PyTorch's chained
+// schedulers multiply step by step, ours use closed forms; OneCycleLR's cosine, 1 + cos(π·pct) near
+// pct = 1, cancels: one ulp of cos is ~1e-13 of the lr there; everything else agrees to 1e-15).
+
+namespace {
+const SafetensorsFile& scheduler_fixture() {
+  static const SafetensorsFile f = load_safetensors(std::string(XGRAD_FIXTURES_DIR) + "/optim/schedulers.safetensors");
+  return f;
+}
+
+void check_against(const std::string& name, const std::string& call, const std::vector<double>& actual,
+                   const char* what = "lr") {
+  const SafetensorsFile& f = scheduler_fixture();
+  BOOST_TEST_REQUIRE(f.metadata.count(name) == 1u);
+  BOOST_TEST(f.metadata.at(name) == call);
+  const std::vector<double> expected = f.tensors.at(name + "." + what).to_vector();
+  BOOST_TEST_REQUIRE(actual.size() == expected.size(), name << " " << what);
+  for (std::size_t i = 0; i < actual.size(); ++i)
+    BOOST_TEST(std::abs(actual[i] - expected[i]) <= 1e-12 * std::abs(expected[i]),
+               name << " " << what << " at step " << i << ": " << actual[i] << " vs torch " << expected[i]);
+}
+
+template <typename Opt, typename Step>
+void run_schedule(Opt& opt, int steps, Step step, std::vector<double>& lrs, std::vector<double>* momenta = nullptr,
+                  const char* momentum = nullptr) {
+  auto record = [&] {
+    lrs.push_back(opt.lr());
+    if (momenta) momenta->push_back(opt.state_dict().at(std::string("param_groups.0.") + momentum).item());
+  };
+  record();
+  for (int s = 0; s < steps; ++s) {
+    step(s);
+    record();
+  }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(one_cycle_lr_matches_pytorch) {
+  {
+    Tensor w = zeros({1}).requires_grad_();
+    SGD opt({w}, SGDOptions(0.1).momentum(0.9));
+    OneCycleLR sched(opt, OneCycleLROptions(1.0, 20));
+    std::vector<double> lrs, momenta;
+    run_schedule(opt, 20, [&](int) { sched.step(); }, lrs, &momenta, "momentum");
+    check_against("one_cycle_cos", "SGD(lr=0.1, momentum=0.9); OneCycleLR(max_lr=1.0, total_steps=20)", lrs);
+    check_against("one_cycle_cos", "SGD(lr=0.1, momentum=0.9); OneCycleLR(max_lr=1.0, total_steps=20)", momenta,
+                  "momentum");
+    check_throws([&] { sched.step(); }, {"OneCycleLR", "tried to step 21 times", "20"});
+  }
+  {
+    Tensor w = zeros({1}).requires_grad_();
+    Adam opt({w}, AdamOptions(0.01));
+    OneCycleLR sched(opt, OneCycleLROptions(0.05, 17)
+                              .pct_start(0.25)
+                              .anneal_strategy(AnnealStrategy::Linear)
+                              .three_phase(true)
+                              .div_factor(10)
+                              .final_div_factor(100)
+                              .base_momentum(0.8)
+                              .max_momentum(0.9));
+    std::vector<double> lrs, momenta;
+    run_schedule(opt, 16, [&](int) { sched.step(); }, lrs, &momenta, "betas.0");
+    // Step 17 extrapolates the linear phase to a negative lr (PyTorch sets it; set_lr refuses).
+    check_throws([&] { sched.step(); }, {"Adam", "invalid learning rate"});
+    const std::string call =
+        "Adam(lr=0.01); OneCycleLR(max_lr=0.05, total_steps=17, pct_start=0.25, anneal_strategy='linear', "
+        "three_phase=True, div_factor=10, final_div_factor=100, base_momentum=0.8, max_momentum=0.9)";
+    check_against("one_cycle_linear_three_phase", call, lrs);
+    check_against("one_cycle_linear_three_phase", call, momenta, "momentum");
+  }
+  {
+    Tensor w = zeros({1}).requires_grad_();
+    SGD opt({w}, SGDOptions(0.1));
+    OneCycleLR sched(opt, OneCycleLROptions(0.3, 9).cycle_momentum(false));
+    std::vector<double> lrs, momenta;
+    run_schedule(opt, 9, [&](int) { sched.step(); }, lrs, &momenta, "momentum");
+    check_against("one_cycle_no_momentum", "SGD(lr=0.1); OneCycleLR(max_lr=0.3, total_steps=9, cycle_momentum=False)",
+                  lrs);
+    check_against("one_cycle_no_momentum", "SGD(lr=0.1); OneCycleLR(max_lr=0.3, total_steps=9, cycle_momentum=False)",
+                  momenta, "momentum");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_matches_pytorch) {
+  const std::vector<double> metrics = scheduler_fixture().tensors.at("plateau_min_rel.metrics").to_vector();
+  for (const auto& [name, call, options] :
+       {std::make_tuple(std::string("plateau_min_rel"),
+                        std::string("SGD(lr=1.0); ReduceLROnPlateau(factor=0.5, patience=2, cooldown=1, min_lr=0.05)"),
+                        ReduceLROnPlateauOptions().factor(0.5).patience(2).cooldown(1).min_lr(0.05)),
+        std::make_tuple(std::string("plateau_max_abs"),
+                        std::string("SGD(lr=1.0); ReduceLROnPlateau(mode='max', threshold_mode='abs', threshold=0.1, "
+                                    "patience=1, factor=0.3)"),
+                        ReduceLROnPlateauOptions()
+                            .mode(PlateauMode::Max)
+                            .threshold_mode(ThresholdMode::Abs)
+                            .threshold(0.1)
+                            .patience(1)
+                            .factor(0.3))}) {
+    Tensor w = zeros({1}).requires_grad_();
+    SGD opt({w}, SGDOptions(1.0));
+    ReduceLROnPlateau sched(opt, options);
+    std::vector<double> lrs;
+    run_schedule(opt, static_cast<int>(metrics.size()), [&](int s) { sched.step(metrics[static_cast<std::size_t>(s)]); },
+                 lrs);
+    check_against(name, call, lrs);
+    BOOST_TEST(sched.get_last_lr() == opt.lr());
+    // Resuming from a state dict continues identically.
+    ReduceLROnPlateau copy(opt, options);
+    copy.load_state_dict(sched.state_dict());
+    BOOST_TEST(copy.best() == sched.best());
+    BOOST_TEST(copy.num_bad_epochs() == sched.num_bad_epochs());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(sequential_lr_matches_pytorch) {
+  Tensor w = zeros({1}).requires_grad_();
+  SGD opt({w}, SGDOptions(0.1));
+  auto warmup = std::make_shared<LinearWarmup>(opt, 0.1, 4);
+  auto steps = std::make_shared<StepLR>(opt, 3, 0.5);
+  auto decay = std::make_shared<ExponentialLR>(opt, 0.9);
+  SequentialLR sched(opt, {warmup, steps, decay}, {4, 10});
+  std::vector<double> lrs;
+  run_schedule(opt, 16, [&](int) { sched.step(); }, lrs);
+  check_against("sequential",
+                "SGD(lr=0.1); SequentialLR([LinearLR(start_factor=0.1, total_iters=4), StepLR(3, 0.5), "
+                "ExponentialLR(0.9)], milestones=[4, 10])",
+                lrs);
+}
+
+BOOST_AUTO_TEST_CASE(chained_scheduler_matches_pytorch) {
+  Tensor w = zeros({1}).requires_grad_();
+  SGD opt({w}, SGDOptions(0.2));
+  auto warmup = std::make_shared<LinearWarmup>(opt, 0.25, 5);
+  auto decay = std::make_shared<ExponentialLR>(opt, 0.9);
+  auto steps = std::make_shared<MultiStepLR>(opt, std::vector<std::int64_t>{3, 6}, 0.5);
+  ChainedScheduler sched({warmup, decay, steps});
+  std::vector<double> lrs;
+  run_schedule(opt, 10, [&](int) { sched.step(); }, lrs);
+  check_against("chained",
+                "SGD(lr=0.2); ChainedScheduler([LinearLR(start_factor=0.25, total_iters=5), ExponentialLR(0.9), "
+                "MultiStepLR([3, 6], 0.5)])",
+                lrs);
+}
+
+BOOST_AUTO_TEST_CASE(new_schedulers_reject_bad_options) {
+  Tensor w = zeros({1}).requires_grad_();
+  SGD sgd({w}, SGDOptions(0.1));
+  Adagrad adagrad({zeros({1}).requires_grad_()}, AdagradOptions(0.1));
+  check_throws([&] { OneCycleLR(sgd, OneCycleLROptions(1.0, 0)); }, {"OneCycleLR", "total_steps", "got 0"});
+  check_throws([&] { OneCycleLR(sgd, OneCycleLROptions(1.0, 10).pct_start(1.5)); }, {"OneCycleLR", "pct_start", "1.5"});
+  check_throws([&] { OneCycleLR(sgd, OneCycleLROptions(-1.0, 10)); }, {"OneCycleLR", "max_lr", "-1"});
+  check_throws([&] { OneCycleLR(adagrad, OneCycleLROptions(1.0, 10)); }, {"OneCycleLR", "Adagrad", "cycle_momentum(false)"});
+  check_throws([&] { ReduceLROnPlateau(sgd, ReduceLROnPlateauOptions().factor(1.0)); }, {"ReduceLROnPlateau", "factor", "1"});
+  check_throws([&] { ReduceLROnPlateau(sgd, ReduceLROnPlateauOptions().patience(-1)); }, {"ReduceLROnPlateau", "patience"});
+  check_throws([&] { ReduceLROnPlateau(sgd, ReduceLROnPlateauOptions().min_lr(-1)); }, {"ReduceLROnPlateau", "min_lr"});
+  check_throws([&] { sgd.set_option("betas.0", 0.5); }, {"SGD", "no option 'betas.0'"});
+  check_throws([&] { sgd.set_option("momentum", -0.5); }, {"SGD", "momentum"});
+  BOOST_TEST(sgd.options().momentum() == 0.0);  // the invalid value was not kept
+  auto a = std::make_shared<StepLR>(sgd, 2);
+  auto b = std::make_shared<ExponentialLR>(sgd, 0.9);
+  check_throws([&] { SequentialLR(sgd, {a, b}, {}); }, {"SequentialLR", "expected 1 milestones", "got 0"});
+  check_throws([&] { SequentialLR(sgd, {a, b}, {0}); }, {"SequentialLR", "positive and increasing"});
+  check_throws([&] { SequentialLR(sgd, {}, {}); }, {"SequentialLR", "at least one"});
+  auto other = std::make_shared<StepLR>(adagrad, 2);
+  check_throws([&] { SequentialLR(sgd, {a, other}, {3}); }, {"SequentialLR", "scheduler 1", "another optimizer"});
+  check_throws([&] { ChainedScheduler({}); }, {"ChainedScheduler", "at least one"});
+  auto cosine = std::make_shared<CosineAnnealingLR>(sgd, 10);
+  check_throws([&] { ChainedScheduler({a, cosine}); }, {"ChainedScheduler", "scheduler 1", "CosineAnnealingLR"});
 }

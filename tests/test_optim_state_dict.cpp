@@ -107,6 +107,7 @@ BOOST_AUTO_TEST_CASE(state_dict_resume_is_bit_identical) {
     check_resume(make<Adagrad>(AdagradOptions(0.1).lr_decay(0.01)), dtype, "adagrad_" + tag);
     check_resume(make<Adamax>(AdamaxOptions(0.01).weight_decay(0.01)), dtype, "adamax_" + tag);
     check_resume(make<RAdam>(RAdamOptions(0.01).betas({0.8, 0.9})), dtype, "radam_" + tag);
+    check_resume(make<NAdam>(NAdamOptions(0.01).weight_decay(0.01)), dtype, "nadam_" + tag);
   }
 }
 

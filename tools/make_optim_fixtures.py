@@ -50,6 +50,8 @@ CONFIGS = {
     # beta2 = 0.9 reaches rho_t > 5 (the rectified branch) at step 6, so both branches run.
     "radam_plain": (torch.optim.RAdam, dict(lr=0.01)),
     "radam_rectified": (torch.optim.RAdam, dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1)),
+    "nadam_plain": (torch.optim.NAdam, dict(lr=0.01)),
+    "nadam_weight_decay": (torch.optim.NAdam, dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, momentum_decay=0.01)),
 }
 
 
