@@ -90,6 +90,50 @@ Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
   return make_view("flatten", x, out);
 }
 
+namespace {
+
+// The sizes unflatten puts in place of a dim of size n, with a −1 resolved.
+Shape unflattened_sizes(const Tensor& x, std::int64_t dim, const std::vector<std::int64_t>& sizes) {
+  const std::int64_t n = x.shape()[static_cast<std::size_t>(dim)];
+  auto refuse = [&](const std::string& why) {
+    return std::invalid_argument("unflatten: sizes " + shape_str(sizes) + " " + why + " the size " + std::to_string(n) +
+                                 " of dim " + std::to_string(dim) + " of a tensor of shape " + shape_str(x.shape()));
+  };
+  if (sizes.empty()) throw refuse("are empty; they cannot replace");
+  Shape out = sizes;
+  std::int64_t known = 1;
+  auto inferred = out.end();
+  for (auto it = out.begin(); it != out.end(); ++it) {
+    if (*it == -1 && inferred == out.end()) {
+      inferred = it;
+    } else if (*it < 0) {
+      throw refuse("hold an invalid size (only one -1 is allowed); they cannot replace");
+    } else {
+      known *= *it;
+    }
+  }
+  if (inferred != out.end()) {
+    if (known == 0 || n % known != 0) throw refuse("cannot be completed by -1 to multiply to");
+    *inferred = n / known;
+  } else if (known != n) {
+    throw refuse("multiply to " + std::to_string(known) + ", not to");
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor unflatten(const Tensor& x, std::int64_t dim, const std::vector<std::int64_t>& sizes) {
+  check_input("unflatten", x);
+  if (x.dim() == 0) throw std::invalid_argument("unflatten: a 0-dim tensor has no dim to unflatten");
+  const std::int64_t d = normalize_dim("unflatten", dim, x.dim());
+  const Shape middle = unflattened_sizes(x, d, sizes);
+  Shape out(x.shape().begin(), x.shape().begin() + d);
+  out.insert(out.end(), middle.begin(), middle.end());
+  out.insert(out.end(), x.shape().begin() + d + 1, x.shape().end());
+  return make_view("unflatten", x, out);
+}
+
 Tensor squeeze(const Tensor& x) {
   check_input("squeeze", x);
   Shape out;

@@ -16,6 +16,9 @@ Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor view(const Tensor& x, const Shape& shape);
 /// Flattens dims [start_dim, end_dim] into one.
 Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+/// Splits dim `dim` into `sizes` (torch::unflatten): [.., n, ..] → [.., sizes..., ..] with
+/// Π sizes = n; one size may be −1 (inferred). Throws naming the sizes and the dim's size.
+Tensor unflatten(const Tensor& x, std::int64_t dim, const std::vector<std::int64_t>& sizes);
 /// Swaps two dims (a copy).
 Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
 /// Reorders dims: out.shape[i] = x.shape[dims[i]].
