@@ -1,10 +1,11 @@
-// matmul beyond 3-D, bmm, baddbmm, outer, dot, mv (autograd/ops_linalg.hpp): values against
-// 2-D products of slices and against PyTorch 1.13 (tools/make_linalg_batched_fixtures.py),
-// float64 gradchecks and gradgradchecks, and the errors.
+// matmul beyond 3-D, bmm, baddbmm, outer, dot, mv (autograd/ops_linalg.hpp) and einsum
+// (autograd/ops_einsum.hpp): values against 2-D products of slices and against PyTorch 1.13
+// (tools/make_linalg_batched_fixtures.py), float64 gradchecks and gradgradchecks, and the errors.
 #define BOOST_TEST_MODULE ops_linalg_batched
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 
 #include "gradgrad_helpers.hpp"
 
@@ -277,4 +278,53 @@ BOOST_AUTO_TEST_CASE(mv_rejects_bad_inputs) {
   check_throws([] { mv(zeros({2, 3}), zeros({3, 1})); }, {"mv: expected a 2-D matrix and a 1-D vector, got [2, 3] and [3, 1]"});
   check_throws([] { mv(zeros({3}), zeros({3})); }, {"mv: expected a 2-D matrix and a 1-D vector, got [3] and [3]"});
   check_throws([] { mv(zeros({2, 3}), zeros({3}, kFloat64)); }, {"mv: dtypes differ: float32 [2, 3] and float64 [3]"});
+}
+
+// ---- einsum --------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(einsum_value) {
+  check_parity("einsum_attention", [](const In& x) { return einsum("bhqd,bhkd->bhqk", x); }, {"X", "Y"});
+  check_parity("einsum_sum_first", [](const In& x) { return einsum("ijk,jl->il", x); }, {"T", "U"});
+  check_parity("einsum_implicit", [](const In& x) { return einsum("ij,jk", x); }, {"E", "F"});
+  check_parity("einsum_one", [](const In& x) { return einsum("bij->jb", x); }, {"T"});
+  // Hand-computed: [[1, 2], [3, 4]] contracted with itself over both labels = 1 + 4 + 9 + 16.
+  const Tensor m = from_vector({1, 2, 3, 4}, {2, 2}, kFloat64);
+  BOOST_TEST(einsum("ij,ij->", {m, m}).item() == 30.0);
+  BOOST_TEST(einsum("ij->ji", {m}).to_vector() == std::vector<double>({1, 3, 2, 4}), boost::test_tools::per_element());
+  BOOST_TEST(einsum("i j -> j", {m}).to_vector() == std::vector<double>({4, 6}), boost::test_tools::per_element());
+  // Implicit output "Ab": upper-case labels sort before lower-case ones.
+  BOOST_TEST(shape_str(einsum("bA", {zeros({2, 3})}).shape()) == "[3, 2]");
+  const Tensor v = from_vector({1, 2}, {2}, kFloat64), w = from_vector({3, 4, 5}, {3}, kFloat64);
+  BOOST_TEST(einsum("i,j->ij", {v, w}).to_vector() == std::vector<double>({3, 4, 5, 6, 8, 10}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(einsum_gradient) {
+  const std::vector<std::tuple<std::string, Shape, Shape>> cases = {
+      {"bhqd,bhkd->bhqk", {2, 1, 2, 3}, {2, 1, 4, 3}}, {"ijk,jl->li", {2, 3, 2}, {3, 2}}, {"ij,jk", {2, 3}, {3, 2}},
+      {"i,i->", {4}, {4}}, {"bij,bjk->bki", {2, 2, 3}, {2, 3, 2}}, {"ik,jl->ijkl", {2, 2}, {3, 1}}};
+  for (const auto& [equation, sa, sb] : cases)
+    BOOST_TEST_CONTEXT(equation) {
+      const std::string eq = equation;
+      check_gradient([eq](const In& x) { return einsum(eq, x); }, {leaf(sa, 1), leaf(sb, 2)});
+    }
+  check_gradient([](const In& x) { return einsum("bij->jb", x); }, {leaf({2, 3, 2}, 3)});
+  check_gradgrad([](const In& x) { return einsum("bij,bkj->bik", x); }, {leaf({2, 2, 3}, 4), leaf({2, 2, 3}, 5)});
+  check_gradgrad([](const In& x) { return einsum("ijk,jl->il", x); }, {leaf({2, 2, 2}, 6), leaf({2, 3}, 7)});
+}
+
+BOOST_AUTO_TEST_CASE(einsum_rejects_bad_equations) {
+  const Tensor m = zeros({2, 3});
+  check_throws([&] { einsum("ij,jk->ik", {m, zeros({4, 2})}); },
+               {"einsum: \"ij,jk->ik\": label 'j' has size 3 in operand 0 [2, 3] but 4 in operand 1 [4, 2]"});
+  check_throws([&] { einsum("ijk->i", {m}); }, {"einsum", "operand 0 [2, 3] has 2 dims but its subscript \"ijk\" names 3"});
+  check_throws([&] { einsum("ii->i", {zeros({2, 2})}); }, {"einsum", "label 'i' repeats in operand 0", "diagonal"});
+  check_throws([&] { einsum("...ij->ij", {m}); }, {"einsum", "ellipsis"});
+  check_throws([&] { einsum("ij,jk->iz", {m, zeros({3, 2})}); }, {"einsum", "output label 'z' names no operand dim"});
+  check_throws([&] { einsum("ij,jk->ii", {m, zeros({3, 2})}); }, {"einsum", "output label 'i' repeats"});
+  check_throws([&] { einsum("ij,jk", {m}); }, {"einsum", "names 2 operands but 1 were given"});
+  check_throws([&] { einsum("i,i,i", {zeros({2}), zeros({2}), zeros({2})}); }, {"einsum", "one or two operands"});
+  check_throws([&] { einsum("ij,jk", {m, zeros({3, 2}, kFloat64)}); }, {"einsum", "dtypes differ", "float32 [2, 3]"});
+  // PyTorch broadcasts a shared label of size 1; here it must match (documented departure).
+  check_throws([&] { einsum("ij,jk", {zeros({2, 1}), zeros({3, 4})}); }, {"einsum", "label 'j' has size 1"});
 }

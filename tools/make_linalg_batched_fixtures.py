@@ -11,6 +11,11 @@ Inputs (float64, seeded), and the cases:
   outer:       v4 [4] ⊗ v5 [5]
   dot:         v4 · w4 [4]
   mv:          M [5, 4] · v4
+  einsum_attention: "bhqd,bhkd->bhqk" on X [2, 2, 3, 4], Y [2, 2, 5, 4]
+  einsum_sum_first: "ijk,jl->il" on T [2, 3, 4], U [3, 5] (k occurs once: summed before the product)
+  einsum_implicit:  "ij,jk" on E [3, 4], F [4, 2] (implicit output "ik")
+  einsum_one:       "bij->jb" on T
+(the einsum inputs come from a second seed, so the cases above keep their values).
 Tensors written: the inputs, G_<case> (one upstream gradient per case), <case>.out and
 <case>.grad_<input>: d/d input of sum(out · G), i.e. the vector-Jacobian products.
 """
@@ -52,6 +57,33 @@ out = dict(inputs)
 for name, (fn, names) in cases.items():
     leaves = [inputs[n].clone().requires_grad_() for n in names]
     y = fn(*leaves)
+    g = torch.randn(y.shape, dtype=dt)
+    (y * g).sum().backward()
+    out["G_" + name] = g
+    out[name + ".out"] = y.detach()
+    for leaf, n in zip(leaves, names):
+        out[name + ".grad_" + n] = leaf.grad
+
+torch.manual_seed(20261130)
+einsum_inputs = {
+    "X": torch.randn(2, 2, 3, 4, dtype=dt),
+    "Y": torch.randn(2, 2, 5, 4, dtype=dt),
+    "T": torch.randn(2, 3, 4, dtype=dt),
+    "U": torch.randn(3, 5, dtype=dt),
+    "E": torch.randn(3, 4, dtype=dt),
+    "F": torch.randn(4, 2, dtype=dt),
+}
+inputs.update(einsum_inputs)
+out.update(einsum_inputs)
+einsum_cases = {
+    "einsum_attention": ("bhqd,bhkd->bhqk", ["X", "Y"]),
+    "einsum_sum_first": ("ijk,jl->il", ["T", "U"]),
+    "einsum_implicit": ("ij,jk", ["E", "F"]),
+    "einsum_one": ("bij->jb", ["T"]),
+}
+for name, (equation, names) in einsum_cases.items():
+    leaves = [inputs[n].clone().requires_grad_() for n in names]
+    y = torch.einsum(equation, *leaves)
     g = torch.randn(y.shape, dtype=dt)
     (y * g).sum().backward()
     out["G_" + name] = g
