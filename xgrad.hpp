@@ -15,6 +15,7 @@
 #include "autograd/ops_binary.hpp"
 #include "autograd/ops_compare.hpp"
 #include "autograd/ops_in_place.hpp"
+#include "autograd/ops_einsum.hpp"
 #include "autograd/ops_linalg.hpp"
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_nn_loss.hpp"

@@ -22,51 +22,79 @@ using detail::gemm;
 
 namespace {
 
-// A batched product C[i] = A[i]·B[i] with C (batch, m, n) contiguous. A batch stride of 0 means
-// that operand is shared by every batch entry (a 2-D operand, or a 3-D one with batch size 1).
+// A batched product C[i] = A[i]·B[i] with C (batch..., m, n) contiguous. The operands' batch
+// dims broadcast against each other (right-aligned); a broadcast dim has stride 0, so a 2-D
+// operand, or one whose batch dims are all 1, is one matrix shared by every batch entry.
 struct BatchedDims {
   std::int64_t batch = 1, m = 1, k = 1, n = 1;
-  std::int64_t stride_a = 0, stride_b = 0;
+  std::int64_t matrices_a = 1, matrices_b = 1;    // distinct matrices each operand holds
+  Shape batch_shape;                               // the broadcast batch dims (empty: one matrix)
+  std::vector<std::int64_t> strides_a, strides_b;  // per batch dim, in elements; 0 where broadcast
+
+  // B shared and A not broadcast: A's matrices are in output order, so the batch folds into
+  // the rows of one gemm ((batch·m)×k times k×n), as does the reduction of dB.
+  bool folds() const { return matrices_b == 1 && matrices_a == batch; }
+  bool a_reused() const { return matrices_a != batch; }
+  bool b_reused() const { return matrices_b != batch; }
 };
+
+// Calls f(i, offset of A[i], offset of B[i]) for every output batch entry i in order, walking the
+// broadcast batch index like an odometer.
+template <typename F>
+void for_each_batch(const BatchedDims& d, F&& f) {
+  std::vector<std::int64_t> index(d.batch_shape.size(), 0);
+  std::int64_t offset_a = 0, offset_b = 0;
+  for (std::int64_t i = 0; i < d.batch; ++i) {
+    f(i, offset_a, offset_b);
+    for (std::size_t dim = index.size(); dim-- > 0;) {
+      offset_a += d.strides_a[dim];
+      offset_b += d.strides_b[dim];
+      if (++index[dim] < d.batch_shape[dim]) break;
+      offset_a -= d.strides_a[dim] * d.batch_shape[dim];
+      offset_b -= d.strides_b[dim] * d.batch_shape[dim];
+      index[dim] = 0;
+    }
+  }
+}
 
 template <typename T>
 void batched_forward(const BatchedDims& d, const T* a, const T* b, T* c) {
-  if (d.stride_b == 0 && (d.stride_a != 0 || d.batch == 1)) {
-    // B shared: the batch folds into the rows of one gemm ((batch·m)×k times k×n).
+  if (d.folds()) {
     gemm(false, false, d.batch * d.m, d.n, d.k, a, d.k, b, d.n, T(0), c, d.n);
     return;
   }
-  for (std::int64_t i = 0; i < d.batch; ++i)
-    gemm(false, false, d.m, d.n, d.k, a + i * d.stride_a, d.k, b + i * d.stride_b, d.n, T(0), c + i * d.m * d.n, d.n);
+  for_each_batch(d, [&](std::int64_t i, std::int64_t oa, std::int64_t ob) {
+    gemm(false, false, d.m, d.n, d.k, a + oa, d.k, b + ob, d.n, T(0), c + i * d.m * d.n, d.n);
+  });
 }
 
-// dA[i] = dC[i]·B[i]ᵀ (summed over the batch when A is shared). da must be zeroed when A is shared.
+// dA[i] = dC[i]·B[i]ᵀ, summed (in batch order) into a matrix of A shared by several entries.
+// da must be zeroed when A is reused.
 template <typename T>
 void batched_grad_a(const BatchedDims& d, const T* gc, const T* b, T* da) {
-  if (d.stride_b == 0 && (d.stride_a != 0 || d.batch == 1)) {
+  if (d.folds()) {
     gemm(false, true, d.batch * d.m, d.k, d.n, gc, d.n, b, d.n, T(0), da, d.k);
     return;
   }
-  for (std::int64_t i = 0; i < d.batch; ++i) {
-    const T beta = d.stride_a == 0 ? T(1) : T(0);
-    gemm(false, true, d.m, d.k, d.n, gc + i * d.m * d.n, d.n, b + i * d.stride_b, d.n, beta, da + i * d.stride_a,
-         d.k);
-  }
+  const T beta = d.a_reused() ? T(1) : T(0);
+  for_each_batch(d, [&](std::int64_t i, std::int64_t oa, std::int64_t ob) {
+    gemm(false, true, d.m, d.k, d.n, gc + i * d.m * d.n, d.n, b + ob, d.n, beta, da + oa, d.k);
+  });
 }
 
-// dB[i] = A[i]ᵀ·dC[i] (summed over the batch when B is shared). db must be zeroed when B is shared.
+// dB[i] = A[i]ᵀ·dC[i], summed (in batch order) into a matrix of B shared by several entries.
+// db must be zeroed when B is reused.
 template <typename T>
 void batched_grad_b(const BatchedDims& d, const T* a, const T* gc, T* db) {
-  if (d.stride_b == 0 && (d.stride_a != 0 || d.batch == 1)) {
+  if (d.folds()) {
     // Σ_i A[i]ᵀ dC[i] is one gemm with the batch folded into the reduction dimension.
     gemm(true, false, d.k, d.n, d.batch * d.m, a, d.k, gc, d.n, T(0), db, d.n);
     return;
   }
-  for (std::int64_t i = 0; i < d.batch; ++i) {
-    const T beta = d.stride_b == 0 ? T(1) : T(0);
-    gemm(true, false, d.k, d.n, d.m, a + i * d.stride_a, d.k, gc + i * d.m * d.n, d.n, beta, db + i * d.stride_b,
-         d.n);
-  }
+  const T beta = d.b_reused() ? T(1) : T(0);
+  for_each_batch(d, [&](std::int64_t i, std::int64_t oa, std::int64_t ob) {
+    gemm(true, false, d.k, d.n, d.m, a + oa, d.k, gc + i * d.m * d.n, d.n, beta, db + ob, d.n);
+  });
 }
 
 std::string cannot_multiply(const char* op, const Tensor& a, const Tensor& b) {
@@ -87,11 +115,11 @@ std::vector<Tensor> product_backward(const char* op, const BatchedDims& d, const
   dispatch_floating(op, g.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if (ga) {
-      grads[0] = d.stride_a == 0 || d.batch == 0 ? zeros(shape_a, g.dtype()) : empty(shape_a, g.dtype());
+      grads[0] = d.a_reused() ? zeros(shape_a, g.dtype()) : empty(shape_a, g.dtype());
       batched_grad_a(d, g.data<T>(), b.data<T>(), grads[0].data<T>());
     }
     if (gb) {
-      grads[1] = d.stride_b == 0 || d.batch == 0 ? zeros(shape_b, g.dtype()) : empty(shape_b, g.dtype());
+      grads[1] = d.b_reused() ? zeros(shape_b, g.dtype()) : empty(shape_b, g.dtype());
       batched_grad_b(d, a.data<T>(), g.data<T>(), grads[1].data<T>());
     }
   });
@@ -121,39 +149,50 @@ std::vector<Tensor> product_backward_recorded(const Tensor& g, const Tensor& a, 
   return grads;
 }
 
-}  // namespace
-
-Tensor matmul(const Tensor& a, const Tensor& b) {
-  const char* op = "matmul";
+// The product under matmul's rules, recorded as `op`: a 1-D left operand is a row vector, a 1-D
+// right operand a column vector (both dropped from the result), and the dims before the last two
+// are batch dims that broadcast. Callers check their own op's ranks first.
+Tensor product(const char* op, const Tensor& a, const Tensor& b) {
   check_operands(op, a, b);
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
-  const std::int64_t ra = a.dim(), rb = b.dim();
+  const std::size_t ra = sa.size(), rb = sb.size();
   if (ra == 0 || rb == 0)
     throw std::invalid_argument(cannot_multiply(op, a, b) + " (both operands must be at least 1-D)");
-  if (ra > 3 || rb > 3)
-    throw std::invalid_argument(cannot_multiply(op, a, b) + " (only 1-D, 2-D and 3-D operands are supported)");
 
-  // A 1-D left operand is a row vector, a 1-D right operand a column vector (dropped afterwards).
   BatchedDims d;
   d.m = ra == 1 ? 1 : sa[ra - 2];
   d.k = sa[ra - 1];
   const std::int64_t kb = rb == 1 ? sb[0] : sb[rb - 2];
   d.n = rb == 1 ? 1 : sb[rb - 1];
   if (d.k != kb) throw std::invalid_argument(cannot_multiply(op, a, b));
-  const std::int64_t batch_a = ra == 3 ? sa[0] : -1;  // -1: no batch dim, broadcasts to any
-  const std::int64_t batch_b = rb == 3 ? sb[0] : -1;
-  if (batch_a >= 0 && batch_b >= 0 && batch_a != batch_b && batch_a != 1 && batch_b != 1)
-    throw std::invalid_argument(cannot_multiply(op, a, b) + " (batch sizes " + std::to_string(batch_a) + " and " +
-                                std::to_string(batch_b) + " do not broadcast)");
-  const bool batched = batch_a >= 0 || batch_b >= 0;
-  d.batch = !batched ? 1 : batch_a < 0 ? batch_b : batch_b < 0 ? batch_a : batch_a == 1 ? batch_b : batch_a;
-  // A batch of size 1 is shared by every output entry, like a 2-D operand.
-  d.stride_a = batch_a >= 0 && batch_a != 1 ? d.m * d.k : 0;
-  d.stride_b = batch_b >= 0 && batch_b != 1 ? d.k * d.n : 0;
+  const Shape batch_a(sa.begin(), sa.end() - std::min<std::size_t>(ra, 2));
+  const Shape batch_b(sb.begin(), sb.end() - std::min<std::size_t>(rb, 2));
+  const std::size_t rank = std::max(batch_a.size(), batch_b.size());
+  d.batch_shape.assign(rank, 1);
+  d.strides_a.assign(rank, 0);
+  d.strides_b.assign(rank, 0);
+  // Right-aligned broadcast; a dim's stride is the size of everything after it in its operand,
+  // and 0 where that operand lacks the dim or has size 1 there.
+  std::int64_t stride_a = d.m * d.k, stride_b = d.k * d.n;
+  for (std::size_t i = rank; i-- > 0;) {
+    const std::size_t from_end = rank - 1 - i;
+    const std::int64_t size_a = from_end < batch_a.size() ? batch_a[batch_a.size() - 1 - from_end] : 1;
+    const std::int64_t size_b = from_end < batch_b.size() ? batch_b[batch_b.size() - 1 - from_end] : 1;
+    if (size_a != size_b && size_a != 1 && size_b != 1)
+      throw std::invalid_argument(cannot_multiply(op, a, b) + " (batch dims " + shape_str(batch_a) + " and " +
+                                  shape_str(batch_b) + " do not broadcast)");
+    d.batch_shape[i] = size_a == 1 ? size_b : size_a;
+    d.strides_a[i] = size_a == 1 ? 0 : stride_a;
+    d.strides_b[i] = size_b == 1 ? 0 : stride_b;
+    stride_a *= size_a;
+    stride_b *= size_b;
+  }
+  d.batch = shape_numel(d.batch_shape);
+  d.matrices_a = shape_numel(batch_a);
+  d.matrices_b = shape_numel(batch_b);
 
-  Shape out_shape;
-  if (batched) out_shape.push_back(d.batch);
+  Shape out_shape = d.batch_shape;
   if (ra >= 2) out_shape.push_back(d.m);
   if (rb >= 2) out_shape.push_back(d.n);
   Tensor out = empty(out_shape, a.dtype());
@@ -165,12 +204,87 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (needs_grad({&a, &b})) {
     const bool ga = a.requires_grad(), gb = b.requires_grad();
     record(out, op, {a, b},
-           [d, ga, gb, a = gb ? detail::save_for_backward(a) : Tensor(), b = ga ? detail::save_for_backward(b) : Tensor(), sa, sb](const Tensor& g) {
+           [op, d, ga, gb, a = gb ? detail::save_for_backward(a) : Tensor(), b = ga ? detail::save_for_backward(b) : Tensor(), sa, sb](const Tensor& g) {
              if (is_grad_enabled()) return product_backward_recorded(g, a, sa, ga, b, sb, gb);  // create_graph
-             return product_backward("matmul", d, g, a, sa, ga, b, sb, gb);
+             return product_backward(op, d, g, a, sa, ga, b, sb, gb);
            });
   }
   return out;
+}
+
+// bmm's and baddbmm's operands: two 3-D tensors with equal batch sizes (no broadcasting).
+void check_bmm_operands(const char* op, const Tensor& a, const Tensor& b) {
+  check_operands(op, a, b);
+  if (a.dim() != 3 || b.dim() != 3)
+    throw std::invalid_argument(cannot_multiply(op, a, b) + " (" + op + " needs two 3-D tensors)");
+  if (a.size(0) != b.size(0))
+    throw std::invalid_argument(cannot_multiply(op, a, b) + " (batch sizes " + std::to_string(a.size(0)) + " and " +
+                                std::to_string(b.size(0)) + " differ; " + op + " does not broadcast)");
+  if (a.size(2) != b.size(1)) throw std::invalid_argument(cannot_multiply(op, a, b));
+}
+
+// "dot: 1D tensors expected, got [2, 3] and [3]" (PyTorch's wording).
+void check_vectors(const char* op, const Tensor& a, const Tensor& b) {
+  detail::check_defined(op, a, "first operand");
+  detail::check_defined(op, b, "second operand");
+  if (a.dim() != 1 || b.dim() != 1)
+    throw std::invalid_argument(std::string(op) + ": 1D tensors expected, got " + shape_str(a.shape()) + " and " +
+                                shape_str(b.shape()));
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) { return product("matmul", a, b); }
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  check_bmm_operands("bmm", a, b);
+  return product("bmm", a, b);
+}
+
+Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, double beta, double alpha) {
+  const char* op = "baddbmm";
+  check_bmm_operands(op, batch1, batch2);
+  detail::check_floating(op, input, "input");
+  detail::check_same_dtype(op, input, batch1);
+  const Shape out_shape{batch1.size(0), batch1.size(1), batch2.size(2)};
+  const Shape& si = input.shape();
+  bool broadcasts = si.size() <= 3;
+  for (std::size_t i = 0; broadcasts && i < si.size(); ++i)
+    broadcasts = si[i] == 1 || si[i] == out_shape[3 - si.size() + i];
+  if (!broadcasts)
+    throw std::invalid_argument(std::string(op) + ": input " + shape_str(si) + " does not broadcast to " +
+                                shape_str(out_shape));
+  // Composed of recorded ops (one batched gemm, scalings, one broadcasting add): its backward is
+  // theirs, so it is differentiable to any order. Scalings by 1 are skipped, not recorded.
+  Tensor out = product(op, batch1, batch2);
+  if (alpha != 1) out = mul(out, alpha);
+  // β = 0 ignores input entirely, as PyTorch documents: its NaN/inf do not reach the result.
+  if (beta == 0) return out;
+  return add(beta == 1 ? input : mul(input, beta), out);
+}
+
+Tensor outer(const Tensor& a, const Tensor& b) {
+  check_vectors("outer", a, b);
+  // out[i, j] = a[i]·b[j] is a broadcasting product of a column and a row: no sum, so no gemm;
+  // mul also gives outer PyTorch's dtype promotion (float32 ⊗ float64 → float64).
+  return mul(reshape(a, {a.size(0), 1}), reshape(b, {1, b.size(0)}));
+}
+
+Tensor ger(const Tensor& a, const Tensor& b) { return outer(a, b); }
+
+Tensor dot(const Tensor& a, const Tensor& b) {
+  check_vectors("dot", a, b);
+  return product("dot", a, b);
+}
+
+Tensor mv(const Tensor& matrix, const Tensor& vector) {
+  const char* op = "mv";
+  detail::check_defined(op, matrix, "matrix");
+  detail::check_defined(op, vector, "vector");
+  if (matrix.dim() != 2 || vector.dim() != 1)
+    throw std::invalid_argument(std::string(op) + ": expected a 2-D matrix and a 1-D vector, got " +
+                                shape_str(matrix.shape()) + " and " + shape_str(vector.shape()));
+  return product(op, matrix, vector);
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {

@@ -223,6 +223,11 @@ class Tensor {
   Tensor select(std::int64_t dim, std::int64_t index) const;
   Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
   Tensor matmul(const Tensor& other) const;
+  Tensor bmm(const Tensor& other) const;
+  Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, double beta = 1, double alpha = 1) const;
+  Tensor outer(const Tensor& other) const;
+  Tensor dot(const Tensor& other) const;
+  Tensor mv(const Tensor& vector) const;
   Tensor exp() const;
   Tensor log() const;
   Tensor sqrt() const;

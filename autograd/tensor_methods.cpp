@@ -32,6 +32,13 @@ Tensor Tensor::narrow(std::int64_t dim, std::int64_t start, std::int64_t length)
   return xg::narrow(*this, dim, start, length);
 }
 Tensor Tensor::matmul(const Tensor& other) const { return xg::matmul(*this, other); }
+Tensor Tensor::bmm(const Tensor& other) const { return xg::bmm(*this, other); }
+Tensor Tensor::baddbmm(const Tensor& batch1, const Tensor& batch2, double beta, double alpha) const {
+  return xg::baddbmm(*this, batch1, batch2, beta, alpha);
+}
+Tensor Tensor::outer(const Tensor& other) const { return xg::outer(*this, other); }
+Tensor Tensor::dot(const Tensor& other) const { return xg::dot(*this, other); }
+Tensor Tensor::mv(const Tensor& vector) const { return xg::mv(*this, vector); }
 Tensor Tensor::exp() const { return xg::exp(*this); }
 Tensor Tensor::log() const { return xg::log(*this); }
 Tensor Tensor::sqrt() const { return xg::sqrt(*this); }
