@@ -286,12 +286,14 @@ Tensor mean(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim
   return sum_impl("mean", x, dims, keepdim, true);
 }
 
-std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
-  Extreme e = extreme("max", x, {dim}, keepdim, true);
+namespace {
+// max(x, dim) and min(x, dim): values and the index of the first extreme (or first NaN).
+std::pair<Tensor, Tensor> extreme_along(const char* op, const Tensor& x, std::int64_t dim, bool keepdim, bool largest) {
+  Extreme e = extreme(op, x, {dim}, keepdim, largest);
   if (needs_grad({&x})) {
-    const detail::AxisSplit s = detail::split_at(x.shape(), normalize_dim("max", dim, x.dim()));
+    const detail::AxisSplit s = detail::split_at(x.shape(), normalize_dim(op, dim, x.dim()));
     // One node for values and indices (int64, so not differentiable: they get no grad_fn).
-    record_multi({e.values, e.indices}, "max", {x},
+    record_multi({e.values, e.indices}, op, {x},
                  [s, in_shape = x.shape(), out_shape = e.values.shape(), idx = e.indices](const std::vector<Tensor>& grads) {
                    const Tensor& g = grads[0];
                    if (is_grad_enabled()) {
@@ -302,11 +304,19 @@ std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
                          [s, out_shape, idx](const Tensor& t) { return gather_at_indices(t, s, out_shape, idx); }});
                      return std::vector<Tensor>{detail::apply_linear(g, map)};
                    }
-                   // Only the first maximal element receives the gradient.
+                   // Only the element that was picked receives the gradient.
                    return std::vector<Tensor>{scatter_at_indices(g, s, in_shape, idx)};
                  });
   }
   return {e.values, e.indices};
+}
+}  // namespace
+
+std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return extreme_along("max", x, dim, keepdim, true);
+}
+std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim) {
+  return extreme_along("min", x, dim, keepdim, false);
 }
 
 Tensor max(const Tensor& x) { return amax_impl("max", x, {}, false, true); }

@@ -20,6 +20,8 @@ Tensor mean(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim
 /// Largest value along `dim` and its index (first occurrence); the gradient flows to that index.
 /// NaN counts as larger than everything (max propagates NaN, as in PyTorch).
 std::pair<Tensor, Tensor> max(const Tensor& x, std::int64_t dim, bool keepdim = false);
+/// Smallest value along `dim` and its index, the same way (torch.min(input, dim)).
+std::pair<Tensor, Tensor> min(const Tensor& x, std::int64_t dim, bool keepdim = false);
 /// Largest / smallest of all elements → scalar; the gradient is shared evenly by the elements
 /// equal to it (torch.max(input) / torch.min(input)).
 Tensor max(const Tensor& x);

@@ -62,6 +62,7 @@ BOOST_AUTO_TEST_CASE(reduce_gradgrad) {
   check_gradgrad([sq](const In& x) { return sq(mean(x[0])); }, {leaf({2, 3}, 53)});
   check_gradgrad([sq](const In& x) { return sq(mean(x[0], {-1}, true)); }, {leaf({2, 3}, 54)});
   check_gradgrad([sq](const In& x) { return sq(max(x[0], 1).first); }, {leaf({3, 4, 2}, 55)});
+  check_gradgrad([sq](const In& x) { return sq(min(x[0], 0, true).first); }, {leaf({3, 4, 2}, 57)});
   check_gradgrad([sq](const In& x) { return sq(max(x[0], 0, true).first); }, {leaf({3, 4}, 56)});
   check_gradgrad([](const In& x) { return logsumexp(x[0], 1); }, {leaf({3, 4, 2}, 57)});
   check_gradgrad([](const In& x) { return logsumexp(x[0], -1, true); }, {leaf({3, 4}, 58)});

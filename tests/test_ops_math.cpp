@@ -243,13 +243,18 @@ BOOST_AUTO_TEST_CASE(math_gradgradcheck) {
       BOOST_TEST(r.ok, r.message);
     }
   }
-  // equal shapes: broadcasting goes through expand, which has no double backward yet (main's engine)
+  // Equal shapes, and broadcast ones (the gradient is summed back through expand's backward).
   Tensor a = leaf({2, 3}, 1, 0.4, 2), b = leaf({2, 3}, 2, -1.5, 1.5), w = leaf({2, 3}, 3);
+  Tensor b_row = leaf({3}, 5, -1.5, 1.5), w_col = leaf({2, 1}, 6);
   for (const auto& fn : std::vector<std::function<Tensor(const Inputs&)>>{
            [](const Inputs& in) { return atan2(in[0], in[1]); }, [](const Inputs& in) { return pow(in[0], in[1]); }}) {
-    const GradcheckResult r = gradgradcheck(fn, {a, b});
+    for (const Tensor& second : {b, b_row}) {
+      const GradcheckResult r = gradgradcheck(fn, {a, second});
+      BOOST_TEST(r.ok, r.message);
+    }
+  }
+  for (const Tensor& weight : {w, w_col}) {
+    const GradcheckResult r = gradgradcheck([](const Inputs& in) { return lerp(in[0], in[1], in[2]); }, {a, leaf({2, 3}, 4), weight});
     BOOST_TEST(r.ok, r.message);
   }
-  const GradcheckResult r = gradgradcheck([](const Inputs& in) { return lerp(in[0], in[1], in[2]); }, {a, leaf({2, 3}, 4), w});
-  BOOST_TEST(r.ok, r.message);
 }

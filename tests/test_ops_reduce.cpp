@@ -156,6 +156,17 @@ BOOST_AUTO_TEST_CASE(max_propagates_nan) {
   auto [val, idx] = max(from_vector({1, nan, 2, nan}, {4}, kFloat64), 0);
   BOOST_TEST(std::isnan(val.item()));
   BOOST_TEST(idx.item() == 1.0);
+  // Every reduction of the family, per lane: a lane with a NaN gives NaN, the others their extreme
+  // (PyTorch 1.13: torch.amin(torch.tensor([[3., nan], [1., 2.]]), 1) is [nan, 1.]).
+  const Tensor rows = from_vector({3, nan, 1, 2}, {2, 2}, kFloat64);
+  for (const Tensor& r : {amax(rows, {1}), amin(rows, {1}), min(rows, 1).first}) {
+    BOOST_TEST(std::isnan(r.at({0})));
+    BOOST_TEST(!std::isnan(r.at({1})));
+  }
+  BOOST_TEST(amin(rows, {1}).at({1}) == 1.0);
+  BOOST_TEST(min(rows, 1).second.at({0}) == 1.0);
+  BOOST_TEST(std::isnan(max(rows).item()));
+  BOOST_TEST(std::isnan(min(rows).item()));
 }
 
 BOOST_AUTO_TEST_CASE(max_gradient_goes_to_first_max) {
@@ -170,6 +181,7 @@ BOOST_AUTO_TEST_CASE(max_gradient) {
     check_gradient([](const std::vector<Tensor>& in) { return max(in[0], 0).first; }, {leaf(shape, 21)});
     check_gradient([](const std::vector<Tensor>& in) { return max(in[0], -1, true).first; }, {leaf(shape, 22)});
     check_gradient([](const std::vector<Tensor>& in) { return max(in[0], 1).first; }, {leaf(shape, 23)});
+    check_gradient([](const std::vector<Tensor>& in) { return min(in[0], 1, true).first; }, {leaf(shape, 24)});
   }
 }
 
@@ -191,6 +203,7 @@ BOOST_AUTO_TEST_CASE(max_rejects_empty_dim) {
 
 BOOST_AUTO_TEST_CASE(max_rejects_bad_dim_and_int64) {
   check_throws([] { max(x23(), 2); }, {"max", "dim 2"});
+  check_throws([] { min(x23(), 2, true); }, {"min", "dim 2"});
   check_throws([] { argmax(x23(), -3); }, {"argmax", "dim -3"});
   check_throws([] { max(from_vector({1, 2}, {2}, kInt64), 0); }, {"max", "int64"});
   check_throws([] { argmax(from_vector({1, 2}, {2}, kInt64), 0); }, {"argmax", "int64"});
