@@ -218,3 +218,23 @@ BOOST_AUTO_TEST_CASE(like_factories_gradgrad) {
   check_gradgrad([](const In& x) { return sq(add(x[0], full_like(x[0], 0.5))); }, {leaf({2, 3}, 340)});
   check_gradgrad([](const In& x) { return mul(sq(x[0]), add(ones_like(x[0]), zeros_like(x[0]))); }, {leaf({2, 3}, 341)});
 }
+
+// ---- index-driven reads and writes along a dim (ops_gather) ---------------------------------
+
+BOOST_AUTO_TEST_CASE(gather_scatter_gradgrad) {
+  // Repeated indices for the reads and adds (their gradients accumulate); distinct ones for
+  // scatter, whose overwritten src elements would have no effect at all.
+  const Tensor repeated = from_vector({2, 0, 2, 1, 1, 0}, {2, 3}, kInt64);
+  const Tensor distinct = from_vector({2, 0, 1, 1, 2, 0}, {2, 3}, kInt64);
+  check_gradgrad([repeated](const In& x) { return sq(gather(x[0], 1, repeated)); }, {leaf({2, 4}, 350)});
+  check_gradgrad([distinct](const In& x) { return mul(scatter(sq(x[0]), 1, distinct, x[1]), x[0]); },
+                 {leaf({2, 4}, 351), leaf({2, 3}, 352)});
+  check_gradgrad([distinct](const In& x) { return sq(scatter(x[0], 1, distinct, 0.5)); }, {leaf({2, 4}, 353)});
+  check_gradgrad([repeated](const In& x) { return sq(scatter_add(x[0], 1, repeated, x[1])); },
+                 {leaf({2, 3}, 354), leaf({2, 3}, 355)});
+  const Tensor rows = from_vector({1, 0, 1}, {3}, kInt64);
+  check_gradgrad([rows](const In& x) { return sq(index_add(x[0], 0, rows, x[1], -2.0)); },
+                 {leaf({2, 3}, 356), leaf({3, 3}, 357)});
+  const Tensor along = from_vector({1, 0, 2}, {1, 3}, kInt64);
+  check_gradgrad([along](const In& x) { return sq(take_along_dim(x[0], along, 0)); }, {leaf({3, 3}, 358)});
+}
