@@ -184,6 +184,15 @@ BOOST_AUTO_TEST_CASE(to_dtype_gradgrad) {
   check_gradgrad([](const In& x) { return sq(x[0].to(kFloat32).to(kFloat64)); }, {leaf({2, 3}, 300)}, float32_round_trip());
   check_gradgrad([](const In& x) { return mul(sq(x[0].to(kFloat32)).to(kFloat64), x[1]); },
                  {leaf({2, 3}, 301), leaf({2, 3}, 302)}, float32_round_trip());
+  // In-place writes across dtypes: a float64 result cast into a float32 tensor, a float32
+  // source copied into a float64 one.
+  check_gradgrad([](const In& x) { Tensor y = x[0].to(kFloat32); y.add_(sq(x[1])); return mul(y.to(kFloat64), x[1]); },
+                 {leaf({2, 3}, 303), leaf({2, 3}, 304)}, float32_round_trip());
+  check_gradgrad([](const In& x) { Tensor y = x[0] * 1.0; y.copy_(sq(x[1]).to(kFloat32)); return mul(y, x[0]); },
+                 {leaf({2, 3}, 305), leaf({3}, 306)}, float32_round_trip());
+  // index_put_ of a float32 value into a float64 tensor.
+  check_gradgrad([](const In& x) { Tensor y = sq(x[0]); y.index_put_({0}, x[1].to(kFloat32)); return mul(y, x[0]); },
+                 {leaf({2, 3}, 307), leaf({3}, 308)}, float32_round_trip());
 }
 
 BOOST_AUTO_TEST_CASE(type_promotion_gradgrad) {
