@@ -247,3 +247,24 @@ BOOST_AUTO_TEST_CASE(gather_scatter_gradgrad) {
   const Tensor along = from_vector({1, 0, 2}, {1, 3}, kInt64);
   check_gradgrad([along](const In& x) { return sq(take_along_dim(x[0], along, 0)); }, {leaf({3, 3}, 358)});
 }
+
+// ---- rearranging ops and sort/topk values ---------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(rearrange_gradgrad) {
+  check_gradgrad([](const In& x) { return mul(flip(x[0], {0, 1}), x[0]); }, {leaf({2, 3}, 360)});
+  check_gradgrad([](const In& x) { return mul(roll(x[0], {1, -1}, {0, 1}), x[0]); }, {leaf({2, 3}, 361)});
+  check_gradgrad([](const In& x) { return sq(repeat(x[0], {2, 1, 2})); }, {leaf({2, 3}, 362)});
+  check_gradgrad([](const In& x) { return sq(tile(x[0], {2})); }, {leaf({2, 3}, 363)});
+  check_gradgrad([](const In& x) { return mul(tril(x[0], -1), triu(x[0])); }, {leaf({3, 3}, 364)});
+  check_gradgrad([](const In& x) { return sq(diag(x[0], 1)); }, {leaf({3, 4}, 365)});
+  check_gradgrad([](const In& x) { return sq(diag(x[0])); }, {leaf({3}, 366)});
+  check_gradgrad([](const In& x) { return sq(constant_pad_nd(x[0], {1, -1, 0, 2}, 0.5)); }, {leaf({2, 3}, 367)});
+  check_gradgrad([](const In& x) { return mul(movedim(x[0], 0, 2), t(x[1]).unsqueeze(1)); },
+                 {leaf({2, 3, 2}, 368), leaf({2, 3}, 369)});
+}
+
+BOOST_AUTO_TEST_CASE(sort_topk_gradgrad) {
+  // Distinct values (a uniform draw) so the order is stable under the eps perturbations.
+  check_gradgrad([](const In& x) { return sq(std::get<0>(sort(x[0], 1, true))); }, {leaf({2, 4}, 370)});
+  check_gradgrad([](const In& x) { return sq(std::get<0>(topk(x[0], 2, 0, false))); }, {leaf({4, 3}, 371)});
+}
