@@ -13,18 +13,14 @@
 #include "autograd/ops_unary.hpp"
 
 namespace xg {
+using detail::one;
 using detail::save_for_backward;
+using detail::value_of;
 using detail::simd_unary;
 using detail::where_mask;
 
-namespace {
-std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
-
 // Each forward below mirrors PyTorch 1.13's CPU kernel formula (same branch tests, same order of
 // operations where it matters for NaN and ±inf).
-template <typename B>
-using value_of = typename std::decay_t<B>::value_type;
-}  // namespace
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   Tensor out = simd_unary("softplus", x, [beta, threshold](const auto& v) {

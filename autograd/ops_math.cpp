@@ -20,16 +20,12 @@
 
 namespace xg {
 using detail::mask_where;
+using detail::one;
 using detail::save_for_backward;
 using detail::simd_unary;
 using detail::where_mask;
 
 namespace {
-
-std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
-
-template <typename B>
-using value_of = typename std::decay_t<B>::value_type;
 
 // Records `name` on out with the backward g ↦ g·derivative(saved), derivative built from
 // recorded ops (so the closure differentiates again under create_graph).

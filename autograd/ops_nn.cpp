@@ -18,6 +18,7 @@
 #include "autograd/ops_binary.hpp"
 
 namespace xg {
+using detail::one;
 using detail::dispatch_floating;
 
 namespace {
@@ -57,7 +58,6 @@ void softmax_kernel(const Lanes& l, const T* x, T* y, bool log_space) {
   });
 }
 
-std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
 
 }  // namespace
 

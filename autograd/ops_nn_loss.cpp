@@ -18,6 +18,7 @@
 #include "autograd/ops_unary.hpp"
 
 namespace xg {
+using detail::one;
 using detail::dispatch_floating;
 using detail::kParallelElements;
 using detail::kParallelTranscendental;
@@ -87,7 +88,6 @@ T element_scale(const Tensor& g, std::int64_t i, Reduction reduction, double den
   return reduction == Reduction::Sum ? pg[0] : static_cast<T>(pg[0] / denominator);
 }
 
-std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
 
 // element_scale in recorded ops (create_graph): g reshaped to `shape` (none), g (sum) or
 // g/denominator (mean), to be broadcast against the per-element terms.

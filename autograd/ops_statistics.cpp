@@ -24,11 +24,10 @@
 #include "autograd/xtensor.hpp"
 
 namespace xg {
+using detail::one;
 using detail::save_for_backward;
 
 namespace {
-
-std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
 
 // Which dims a reduction folds (empty `dims` = all), checked for range and repeats.
 std::vector<bool> reduced_dims(const char* op, const Shape& shape, const std::vector<std::int64_t>& dims) {

@@ -12,6 +12,7 @@
 #include "autograd/ops_binary.hpp"
 
 namespace xg {
+using detail::one;
 using detail::map_floating;
 using detail::zip_floating;
 
@@ -29,7 +30,6 @@ Tensor vectorised(const char* op, const Tensor& x, F&& f) {
   return out;
 }
 
-std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
 }  // namespace
 
 Tensor neg(const Tensor& x) {

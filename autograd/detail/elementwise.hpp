@@ -4,6 +4,7 @@
 // simd.hpp), so a value's result never depends on its position (tests/test_xtensor_determinism).
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -11,6 +12,11 @@
 #include "autograd/detail/simd.hpp"
 
 namespace xg::detail {
+
+/// The element type of an xsimd batch (or of a scalar standing in for one) inside the generic
+/// lambdas given to simd_unary / simd_binary.
+template <typename B>
+using value_of = typename std::decay_t<B>::value_type;
 
 /// out[i] = f(a[i], b[i]) with f mapping two xsimd batches to one, on one thread.
 template <typename T, typename F>

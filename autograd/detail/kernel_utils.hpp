@@ -80,6 +80,9 @@ inline AxisSplit split_at(const Shape& shape, std::int64_t d) {
 /// A tensor with the same shape and dtype, uninitialised (the public xg::empty_like).
 using xg::empty_like;
 
+/// The result of a one-input backward closure: `return detail::one(dx);`.
+inline std::vector<Tensor> one(Tensor g) { return std::vector<Tensor>{std::move(g)}; }
+
 }  // namespace xg::detail
 
 namespace xg::detail {
