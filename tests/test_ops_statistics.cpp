@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(cumsum_rejects_bad_dim) {
 BOOST_AUTO_TEST_CASE(prod_rejects_double_backward_through_zeros) {
   Tensor x = from_vector({0.0, 2.0}, {2}, kFloat64).requires_grad_();
   Tensor y = prod(x);
-  check_throws<std::runtime_error>([&] { autograd::grad({y}, {x}, {}, -1, true); }, {"prod"});
+  check_throws<std::runtime_error>([&] { autograd::grad({y}, {x}, {}, std::nullopt, true); }, {"prod"});
 }
 
 namespace {
@@ -130,6 +130,14 @@ void sort_parity(const std::string& name, const std::function<std::tuple<Tensor,
   BOOST_TEST(indices.to_vector() == fx(name + ".indices").to_vector(), boost::test_tools::per_element());
 }
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(max_min_dim_value) {
+  // values, gradient and indices against PyTorch 1.13, NaN and ±inf included
+  sort_parity("max_dim1", [](const Tensor& x) { return max(x, 1); });
+  sort_parity("min_dim0_keepdim", [](const Tensor& x) { return min(x, 0, true); });
+  sort_parity("max_nan_dim1", [](const Tensor& x) { return max(x, 1); });
+  sort_parity("min_nan_dim1", [](const Tensor& x) { return min(x, 1); });
+}
 
 BOOST_AUTO_TEST_CASE(sort_value) {
   sort_parity("sort_dim1", [](const Tensor& x) { return sort(x, 1); });

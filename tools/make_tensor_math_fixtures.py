@@ -198,6 +198,15 @@ def statistics():
         src = ties if "ties" in name else no_ties if "nan" in name else x234
         vjp(out, name, lambda x, fn=fn: fn(x)[0], [src], ["x"])
         out[name + ".indices"] = fn(src)[1]
+    # max / min along a dim: values and the index they came from (a NaN wins, first one)
+    for name, fn, src in [
+        ("max_dim1", lambda x: torch.max(x, 1), x234),
+        ("min_dim0_keepdim", lambda x: torch.min(x, 0, keepdim=True), x234),
+        ("max_nan_dim1", lambda x: torch.max(x, 1), no_ties),
+        ("min_nan_dim1", lambda x: torch.min(x, 1), no_ties),
+    ]:
+        vjp(out, name, lambda x, fn=fn: fn(x)[0], [src], ["x"])
+        out[name + ".indices"] = fn(src)[1]
     write(out, "statistics_float64.safetensors")
 
 
