@@ -68,13 +68,6 @@ Node::~Node() {
 
 std::int64_t live_node_count() { return live_nodes.load(std::memory_order_relaxed); }
 
-bool needs_grad(std::initializer_list<const Tensor*> inputs) {
-  if (!is_grad_enabled()) return false;
-  for (const Tensor* t : inputs)
-    if (t->defined() && t->requires_grad()) return true;
-  return false;
-}
-
 bool needs_grad(const std::vector<Tensor>& inputs) {
   if (!is_grad_enabled()) return false;
   for (const Tensor& t : inputs)

@@ -52,46 +52,16 @@ Tensor empty(const Shape& shape, Dtype dtype) {
 
 // ---- accessors -------------------------------------------------------------------------
 
-static const TensorImpl& checked(const TensorImpl* impl, const char* what) {
-  if (!impl) throw std::invalid_argument(std::string(what) + ": the tensor is undefined");
-  return *impl;
+void detail::throw_undefined_tensor(const char* what) {
+  throw std::invalid_argument(std::string(what) + ": the tensor is undefined");
 }
 
-const Shape& Tensor::shape() const { return checked(impl_.get(), "shape").shape; }
-Dtype Tensor::dtype() const { return checked(impl_.get(), "dtype").dtype; }
+void detail::throw_data_dtype(Dtype actual, Dtype requested) {
+  throw std::invalid_argument(std::string("data: tensor is ") + dtype_name(actual) + ", accessed as " +
+                              dtype_name(requested));
+}
 
 std::int64_t Tensor::size(std::int64_t d) const { return shape()[normalize_dim("size", d, dim())]; }
-
-template <typename T>
-static constexpr Dtype dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return kFloat32;
-  else if constexpr (std::is_same_v<T, double>) return kFloat64;
-  else if constexpr (std::is_same_v<T, bool>) return kBool;
-  else return kInt64;
-}
-
-template <typename T>
-T* Tensor::data() {
-  const TensorImpl& impl = checked(impl_.get(), "data");
-  if (impl.dtype != dtype_of<T>())
-    throw std::invalid_argument(std::string("data: tensor is ") + dtype_name(impl.dtype) + ", accessed as " +
-                                dtype_name(dtype_of<T>()));
-  return static_cast<T*>(impl.storage->data);
-}
-template <typename T>
-const T* Tensor::data() const {
-  return const_cast<Tensor*>(this)->data<T>();
-}
-template float* Tensor::data<float>();
-template double* Tensor::data<double>();
-template std::int64_t* Tensor::data<std::int64_t>();
-template const float* Tensor::data<float>() const;
-template const double* Tensor::data<double>() const;
-template const std::int64_t* Tensor::data<std::int64_t>() const;
-template bool* Tensor::data<bool>();
-template const bool* Tensor::data<bool>() const;
-
-void* Tensor::raw_data() const { return checked(impl_.get(), "data").storage->data; }
 
 static double element(const Tensor& t, std::int64_t flat) {
   switch (t.dtype()) {
@@ -137,7 +107,7 @@ double Tensor::at(const std::vector<std::int64_t>& index) const {
 }
 
 std::uint32_t Tensor::_version() const {
-  return checked(impl_.get(), "_version").storage->version.load(std::memory_order_relaxed);
+  return checked("_version").storage->version.load(std::memory_order_relaxed);
 }
 
 std::vector<double> Tensor::to_vector() const {
@@ -148,10 +118,8 @@ std::vector<double> Tensor::to_vector() const {
 
 // ---- autograd accessors ----------------------------------------------------------------
 
-bool Tensor::requires_grad() const { return checked(impl_.get(), "requires_grad").requires_grad; }
-
 Tensor& Tensor::requires_grad_(bool requires) {
-  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "requires_grad_"));
+  TensorImpl& impl = const_cast<TensorImpl&>(checked("requires_grad_"));
   if (impl.grad_fn)
     throw std::invalid_argument(
         "requires_grad_: only leaf tensors can change requires_grad (use detach() to make a new leaf)");
@@ -162,12 +130,10 @@ Tensor& Tensor::requires_grad_(bool requires) {
   return *this;
 }
 
-bool Tensor::is_leaf() const { return checked(impl_.get(), "is_leaf").grad_fn == nullptr; }
-
-Tensor Tensor::grad() const { return Tensor(checked(impl_.get(), "grad").grad); }
+Tensor Tensor::grad() const { return Tensor(checked("grad").grad); }
 
 void Tensor::set_grad(const Tensor& g) {
-  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "set_grad"));
+  TensorImpl& impl = const_cast<TensorImpl&>(checked("set_grad"));
   if (g.defined() && (g.shape() != impl.shape || g.dtype() != impl.dtype))
     throw std::invalid_argument("set_grad: gradient of shape " + shape_str(g.shape()) + " (" + dtype_name(g.dtype()) +
                                 ") does not match tensor of shape " + shape_str(impl.shape) + " (" +
@@ -221,7 +187,7 @@ void Tensor::remove_hook(unsigned handle) const {
 }
 
 void Tensor::retain_grad() {
-  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "retain_grad"));
+  TensorImpl& impl = const_cast<TensorImpl&>(checked("retain_grad"));
   if (!impl.requires_grad)
     throw std::invalid_argument("retain_grad: can't retain_grad on a tensor that has requires_grad = false");
   if (impl.grad_fn) {
@@ -233,14 +199,12 @@ void Tensor::retain_grad() {
   impl.retains_grad = true;
 }
 
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_.get(), "grad_fn").grad_fn; }
-
 void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
   detail::run_backward({*this}, {gradient}, retain_graph.value_or(create_graph), create_graph, {}, false);
 }
 
 Tensor Tensor::detach() const {
-  const TensorImpl& src = checked(impl_.get(), "detach");
+  const TensorImpl& src = checked("detach");
   auto impl = detail::make_pooled<TensorImpl>();
   impl->shape = src.shape;
   impl->dtype = src.dtype;
