@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/pool.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 
@@ -349,7 +350,7 @@ class SavedAttachment {
 
  private:
   static Tensor own_handle(const TensorImpl& src) {
-    auto impl = std::make_shared<TensorImpl>();
+    auto impl = detail::new_tensor_impl();
     impl->shape = src.shape;
     impl->dtype = src.dtype;
     impl->storage = src.storage;

@@ -21,8 +21,19 @@ namespace xg {
 
 // ---- storage ---------------------------------------------------------------------------
 
-Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
+namespace {
+// Set once ensure_runtime_initialized has run: every op allocates a Storage, and this check is a
+// load where the std::call_once behind it is a call (measured on the per-op path).
+std::atomic<bool> runtime_ready{false};
+void ensure_runtime_ready() {
+  if (runtime_ready.load(std::memory_order_acquire)) return;
   ensure_runtime_initialized();
+  runtime_ready.store(true, std::memory_order_release);
+}
+}  // namespace
+
+Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
+  ensure_runtime_ready();
   // 64-byte alignment for every size: malloc plus rounding up (glibc's aligned_alloc costs more
   // than a small op itself), so SIMD loops see the same batches whatever the address.
   void* start = inline_;
@@ -36,15 +47,16 @@ Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
 
 Storage::Storage(void* adopted, std::size_t bytes, std::shared_ptr<void> owner)
     : data(adopted), nbytes(bytes), owner_(std::move(owner)) {
-  ensure_runtime_initialized();
+  ensure_runtime_ready();
 }
 
 Storage::~Storage() { std::free(allocation_); }
 
 Tensor empty(const Shape& shape, Dtype dtype) {
-  check_shape_valid("empty", shape);
-  auto impl = detail::make_pooled<TensorImpl>();
-  impl->shape = shape;
+  for (const std::int64_t s : shape)
+    if (s < 0) check_shape_valid("empty", shape);  // throws naming the shape
+  auto impl = detail::new_tensor_impl();
+  impl->shape = shape;  // into the recycled impl's buffer: no allocation
   impl->dtype = dtype;
   impl->storage = detail::make_pooled<Storage>(static_cast<std::size_t>(shape_numel(shape)) * element_size(dtype));
   return Tensor(std::move(impl));
@@ -205,7 +217,7 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, 
 
 Tensor Tensor::detach() const {
   const TensorImpl& src = checked("detach");
-  auto impl = detail::make_pooled<TensorImpl>();
+  auto impl = detail::new_tensor_impl();
   impl->shape = src.shape;
   impl->dtype = src.dtype;
   impl->storage = src.storage;
