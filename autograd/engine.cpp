@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <queue>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -63,6 +63,18 @@ class NodeIndex {
   }
   static constexpr std::uint32_t kAbsent = 0xffffffffu;
 
+  /// Empties the map for the next pass, keeping its table unless a much larger graph left it
+  /// oversized (then the next pass grows a fresh one).
+  void clear() {
+    if (keys_.size() > 1024 && size_ * 16 < keys_.size()) {
+      keys_ = {};
+      values_ = {};
+    } else {
+      std::fill(keys_.begin(), keys_.end(), nullptr);
+    }
+    size_ = 0;
+  }
+
  private:
   static std::size_t hash(const Node* n) {
     auto v = reinterpret_cast<std::uintptr_t>(n);
@@ -104,12 +116,57 @@ struct Slot {
   }
 };
 
+// A ready node: (sequence number, slot). The heap's top is the newest (std::priority_queue's order).
+using Ready = std::pair<std::uint64_t, std::uint32_t>;
+
 struct GraphTask {
   std::vector<std::function<void()>> callbacks;  // autograd::queue_callback: run when the pass ends
   std::vector<Slot> slots;
   std::vector<std::uint32_t> children;  // slot of each next[] edge, so running needs no lookups
   NodeIndex index;
   std::unordered_map<const void*, std::shared_ptr<void>> scratch;
+  std::vector<std::uint32_t> stack;  // the counting walk's explicit stack
+  std::vector<Ready> ready;          // max-heap of ready nodes
+
+  void clear() {
+    callbacks.clear();
+    slots.clear();
+    children.clear();
+    index.clear();
+    scratch.clear();
+    stack.clear();
+    ready.clear();
+  }
+};
+
+// A thread's GraphTasks, kept between passes with their buffers (slots, children, index, heap):
+// a pass over a graph no larger than an earlier one allocates nothing for its bookkeeping
+// (bench/RESULTS.md, "Per-op overhead"). A pass started inside another (a hook that runs
+// backward) takes a second one.
+class TaskLease {
+ public:
+  TaskLease() {
+    if (spare().empty()) {
+      task_ = std::make_unique<GraphTask>();
+    } else {
+      task_ = std::move(spare().back());
+      spare().pop_back();
+    }
+  }
+  ~TaskLease() {
+    task_->clear();  // frees the pass's gradients and scratch now, whatever way the pass ended
+    if (spare().size() < 4) spare().push_back(std::move(task_));
+  }
+  TaskLease(const TaskLease&) = delete;
+  TaskLease& operator=(const TaskLease&) = delete;
+  GraphTask& operator*() const { return *task_; }
+
+ private:
+  static std::vector<std::unique_ptr<GraphTask>>& spare() {
+    static thread_local std::vector<std::unique_ptr<GraphTask>> tasks;
+    return tasks;
+  }
+  std::unique_ptr<GraphTask> task_;
 };
 
 thread_local GraphTask* current_task = nullptr;
@@ -485,7 +542,8 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
   if (!grad_roots.empty() && grad_roots.size() != roots.size())
     throw std::invalid_argument("backward: got " + std::to_string(grad_roots.size()) + " gradients for " +
                                 std::to_string(roots.size()) + " outputs");
-  GraphTask task;
+  TaskLease lease;
+  GraphTask& task = *lease;
   auto add_slot = [&task](const std::shared_ptr<Node>& ref) {
     bool inserted;
     const auto fresh = static_cast<std::uint32_t>(task.slots.size());
@@ -497,7 +555,7 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
   // Roots: each seeds its node's gradient (keeping the graph alive while we run).
   std::vector<std::shared_ptr<Node>> root_nodes;
   root_nodes.reserve(roots.size());  // slots point at its elements
-  std::vector<std::uint32_t> stack;
+  std::vector<std::uint32_t>& stack = task.stack;
   for (std::size_t k = 0; k < roots.size(); ++k) {
     Tensor seed = seed_for(roots[k], k < grad_roots.size() ? grad_roots[k] : Tensor(), k);
     root_nodes.push_back(gradient_node(roots[k]));
@@ -552,17 +610,21 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
   if (capturing) prune_to_inputs(task);
 
   // Ready nodes, newest first.
-  using Ready = std::pair<std::uint64_t, std::uint32_t>;
-  std::priority_queue<Ready> ready;
+  std::vector<Ready>& ready = task.ready;
+  auto make_ready = [&ready](std::uint64_t sequence_nr, std::uint32_t s) {
+    ready.emplace_back(sequence_nr, s);
+    std::push_heap(ready.begin(), ready.end());
+  };
   for (std::uint32_t s = 0; s < task.slots.size(); ++s)
-    if (task.slots[s].dependencies == 0) ready.emplace(task.slots[s].node->sequence_nr, s);
+    if (task.slots[s].dependencies == 0) make_ready(task.slots[s].node->sequence_nr, s);
 
   CurrentTask current(&task);
   AutoGradMode grad_mode(create_graph);  // with create_graph the backward closures record
   const bool anomaly = is_anomaly_enabled();
   while (!ready.empty()) {
-    const std::uint32_t s = ready.top().second;
-    ready.pop();
+    std::pop_heap(ready.begin(), ready.end());
+    const std::uint32_t s = ready.back().second;
+    ready.pop_back();
     Slot& slot = task.slots[s];
     Node& n = *slot.node;
     if (!n.pre_hooks.empty())
@@ -595,9 +657,12 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
       const std::uint32_t t = task.children[first_child + i];
       if (t == NodeIndex::kAbsent) continue;
       Slot& child = task.slots[t];
-      if (i < grads.size() && grads[i].defined())
-        accumulate_grad(child.grad_of(n.next[i].output_nr), grads[i], n.name);
-      if (--child.dependencies == 0) ready.emplace(child.node->sequence_nr, t);
+      if (i < grads.size() && grads[i].defined()) {
+        Tensor& into = child.grad_of(n.next[i].output_nr);
+        if (!into.defined()) into = std::move(grads[i]);  // the first gradient to arrive: no sum yet
+        else accumulate_grad(into, grads[i], n.name);
+      }
+      if (--child.dependencies == 0) make_ready(child.node->sequence_nr, t);
     }
   }
   // Callbacks may queue more callbacks; each runs once, in order.
