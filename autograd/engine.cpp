@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/pass_gradient.hpp"
 #include "autograd/detail/pool.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
@@ -127,6 +128,7 @@ struct GraphTask {
   std::unordered_map<const void*, std::shared_ptr<void>> scratch;
   std::vector<std::uint32_t> stack;  // the counting walk's explicit stack
   std::vector<Ready> ready;          // max-heap of ready nodes
+  std::vector<Tensor> grads;         // the running node's input gradients (its buffer is reused)
 
   void clear() {
     callbacks.clear();
@@ -136,6 +138,7 @@ struct GraphTask {
     scratch.clear();
     stack.clear();
     ready.clear();
+    grads.clear();
   }
 };
 
@@ -437,11 +440,11 @@ class SavedAttachment {
                                "saved with detail::save_for_backward)");
 }
 
-// Runs one node on the gradients of its outputs and returns the gradients of its inputs (empty
-// when the node had nothing to do). `slot` holds the gradients of its outputs in this pass.
-std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool create_graph, bool anomaly) {
+// Runs one node on the gradients of its outputs and leaves the gradients of its inputs in `grads`
+// (empty when the node had nothing to do). `slot` holds the gradients of its outputs in this pass.
+void call_node(Node& n, Slot& slot, bool retain_graph, bool create_graph, bool anomaly, std::vector<Tensor>& grads) {
   NodeEntry entry(n, !retain_graph);
-  std::vector<Tensor> grads;
+  grads.clear();
   const std::uint32_t outputs = n.num_outputs();
   bool any = slot.grad.defined();
   for (const Tensor& g : slot.more) any = any || g.defined();
@@ -462,7 +465,8 @@ std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool creat
     if (create_graph) attached.emplace(n, *slot.owner);
     if (n.outputs.empty()) {
       const Tensor g = std::move(slot.grad);  // sole owner: closures may reuse its buffer
-      grads = n.backward(g);
+      if (const auto* pass = n.backward.target<detail::PassGradient>()) grads.assign(pass->inputs, g);
+      else grads = n.backward(g);
       if (create_graph) check_recorded(n, g, grads);
     } else {
       // Each output's gradient independently: zeros where nothing arrived, undefined for
@@ -493,7 +497,6 @@ std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool creat
     }
   }
   entry.leave(!retain_graph);
-  return grads;
 }
 
 // Anomaly mode: the error of a failing backward, with where the forward of the op ran. Keeps the
@@ -641,10 +644,10 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
       continue;
     }
     // autograd::grad skips nodes that lead to none of the inputs (they still count down).
-    std::vector<Tensor> grads;
+    std::vector<Tensor>& grads = task.grads;
     if (slot.needed) {
       try {
-        grads = call_node(n, slot, retain_graph, create_graph, anomaly);
+        call_node(n, slot, retain_graph, create_graph, anomaly, grads);
       } catch (...) {
         if (anomaly && !n.forward_trace.empty()) rethrow_with_forward_trace(n);
         throw;
@@ -664,6 +667,7 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
       }
       if (--child.dependencies == 0) make_ready(child.node->sequence_nr, t);
     }
+    grads.clear();  // now, so the next node (a leaf's sink stealing its gradient) sees true owners
   }
   // Callbacks may queue more callbacks; each runs once, in order.
   for (std::size_t c = 0; c < task.callbacks.size(); ++c) {

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/detail/pass_gradient.hpp"
 #include "autograd/detail/pool.hpp"
 #include "autograd/detail/runtime.hpp"
 #include "autograd/engine.hpp"
@@ -228,7 +229,7 @@ Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype());
   std::memcpy(out.raw_data(), raw_data(), static_cast<std::size_t>(numel()) * element_size(dtype()));
   if (needs_grad({this})) {
-    record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+    record(out, "clone", {*this}, detail::PassGradient{1});
   }
   return out;
 }
