@@ -123,7 +123,7 @@ void connect_inputs(Node& node, const TensorRef* first, const TensorRef* last) {
 }
 
 void record_inputs(Tensor& output, const char* name, const TensorRef* first, const TensorRef* last,
-                   Node::BackwardFn&& backward) {
+                   Node::BackwardFn backward) {
   std::shared_ptr<Node> node = new_node(name, output, first, last);
   connect_inputs(*node, first, last);
   node->backward = std::move(backward);
