@@ -61,6 +61,22 @@ BOOST_AUTO_TEST_CASE(embedding_options_match_pytorch) {
                                            << total.max_rel << " (" << total.max_rel_where << ")");
 }
 
+BOOST_AUTO_TEST_CASE(embedding_options_parity_detects_a_perturbed_max_norm) {
+  // Negative control: the max_norm case (L2, 2.5) replayed with max_norm moved by a relative
+  // 1e-8 must fail (the renormalised rows then differ by that much). Perturbing weight[0, 0], as
+  // the other families' controls do, would show nothing: row 0 is never looked up.
+  const auto cases = parity::load_cases("nn_extra", "embedding_options_float64.safetensors");
+  const parity::Case& c = cases.at(1);
+  BOOST_REQUIRE(c.option("max_norm") == "2.5");
+  for (double scale : {1.0, 1.0 + 1e-8}) {
+    const parity::Builder build = [scale](const parity::Case& k, Dtype) -> parity::Built {
+      auto m = std::make_shared<nn::Embedding>(options_of(k).max_norm(2.5 * scale));
+      return {m, [m](const Named& i) { return Named{{"output", m->forward(i.at("input"))}}; }};
+    };
+    BOOST_TEST(parity::run_case(c, kFloat64, build).failures.empty() == (scale == 1.0), "max_norm scale " << scale);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(embedding_renorm_value) {
   // Row 1 = (3, 4): L2 norm 5 > 2 → scaled by 2 / (5 + 1e-7); row 0 (never looked up) and row 2
   // (norm 1 ≤ 2) stay. L1 with max_norm 5: row 1's L1 norm 7 → scaled by 5 / (7 + 1e-7).
