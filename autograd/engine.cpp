@@ -3,15 +3,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <queue>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
 #include "autograd/creation.hpp"
+#include "autograd/detail/pass_gradient.hpp"
+#include "autograd/detail/pool.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/node.hpp"
 
@@ -62,6 +64,18 @@ class NodeIndex {
   }
   static constexpr std::uint32_t kAbsent = 0xffffffffu;
 
+  /// Empties the map for the next pass, keeping its table unless a much larger graph left it
+  /// oversized (then the next pass grows a fresh one).
+  void clear() {
+    if (keys_.size() > 1024 && size_ * 16 < keys_.size()) {
+      keys_ = {};
+      values_ = {};
+    } else {
+      std::fill(keys_.begin(), keys_.end(), nullptr);
+    }
+    size_ = 0;
+  }
+
  private:
   static std::size_t hash(const Node* n) {
     auto v = reinterpret_cast<std::uintptr_t>(n);
@@ -103,12 +117,59 @@ struct Slot {
   }
 };
 
+// A ready node: (sequence number, slot). The heap's top is the newest (std::priority_queue's order).
+using Ready = std::pair<std::uint64_t, std::uint32_t>;
+
 struct GraphTask {
   std::vector<std::function<void()>> callbacks;  // autograd::queue_callback: run when the pass ends
   std::vector<Slot> slots;
   std::vector<std::uint32_t> children;  // slot of each next[] edge, so running needs no lookups
   NodeIndex index;
   std::unordered_map<const void*, std::shared_ptr<void>> scratch;
+  std::vector<std::uint32_t> stack;  // the counting walk's explicit stack
+  std::vector<Ready> ready;          // max-heap of ready nodes
+  std::vector<Tensor> grads;         // the running node's input gradients (its buffer is reused)
+
+  void clear() {
+    callbacks.clear();
+    slots.clear();
+    children.clear();
+    index.clear();
+    scratch.clear();
+    stack.clear();
+    ready.clear();
+    grads.clear();
+  }
+};
+
+// A thread's GraphTasks, kept between passes with their buffers (slots, children, index, heap):
+// a pass over a graph no larger than an earlier one allocates nothing for its bookkeeping
+// (bench/RESULTS.md, "Per-op overhead"). A pass started inside another (a hook that runs
+// backward) takes a second one.
+class TaskLease {
+ public:
+  TaskLease() {
+    if (spare().empty()) {
+      task_ = std::make_unique<GraphTask>();
+    } else {
+      task_ = std::move(spare().back());
+      spare().pop_back();
+    }
+  }
+  ~TaskLease() {
+    task_->clear();  // frees the pass's gradients and scratch now, whatever way the pass ended
+    if (spare().size() < 4) spare().push_back(std::move(task_));
+  }
+  TaskLease(const TaskLease&) = delete;
+  TaskLease& operator=(const TaskLease&) = delete;
+  GraphTask& operator*() const { return *task_; }
+
+ private:
+  static std::vector<std::unique_ptr<GraphTask>>& spare() {
+    static thread_local std::vector<std::unique_ptr<GraphTask>> tasks;
+    return tasks;
+  }
+  std::unique_ptr<GraphTask> task_;
 };
 
 thread_local GraphTask* current_task = nullptr;
@@ -349,7 +410,7 @@ class SavedAttachment {
 
  private:
   static Tensor own_handle(const TensorImpl& src) {
-    auto impl = std::make_shared<TensorImpl>();
+    auto impl = detail::new_tensor_impl();
     impl->shape = src.shape;
     impl->dtype = src.dtype;
     impl->storage = src.storage;
@@ -379,11 +440,11 @@ class SavedAttachment {
                                "saved with detail::save_for_backward)");
 }
 
-// Runs one node on the gradients of its outputs and returns the gradients of its inputs (empty
-// when the node had nothing to do). `slot` holds the gradients of its outputs in this pass.
-std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool create_graph, bool anomaly) {
+// Runs one node on the gradients of its outputs and leaves the gradients of its inputs in `grads`
+// (empty when the node had nothing to do). `slot` holds the gradients of its outputs in this pass.
+void call_node(Node& n, Slot& slot, bool retain_graph, bool create_graph, bool anomaly, std::vector<Tensor>& grads) {
   NodeEntry entry(n, !retain_graph);
-  std::vector<Tensor> grads;
+  grads.clear();
   const std::uint32_t outputs = n.num_outputs();
   bool any = slot.grad.defined();
   for (const Tensor& g : slot.more) any = any || g.defined();
@@ -404,7 +465,8 @@ std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool creat
     if (create_graph) attached.emplace(n, *slot.owner);
     if (n.outputs.empty()) {
       const Tensor g = std::move(slot.grad);  // sole owner: closures may reuse its buffer
-      grads = n.backward(g);
+      if (const auto* pass = n.backward.target<detail::PassGradient>()) grads.assign(pass->inputs, g);
+      else grads = n.backward(g);
       if (create_graph) check_recorded(n, g, grads);
     } else {
       // Each output's gradient independently: zeros where nothing arrived, undefined for
@@ -435,7 +497,6 @@ std::vector<Tensor> call_node(Node& n, Slot& slot, bool retain_graph, bool creat
     }
   }
   entry.leave(!retain_graph);
-  return grads;
 }
 
 // Anomaly mode: the error of a failing backward, with where the forward of the op ran. Keeps the
@@ -484,7 +545,8 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
   if (!grad_roots.empty() && grad_roots.size() != roots.size())
     throw std::invalid_argument("backward: got " + std::to_string(grad_roots.size()) + " gradients for " +
                                 std::to_string(roots.size()) + " outputs");
-  GraphTask task;
+  TaskLease lease;
+  GraphTask& task = *lease;
   auto add_slot = [&task](const std::shared_ptr<Node>& ref) {
     bool inserted;
     const auto fresh = static_cast<std::uint32_t>(task.slots.size());
@@ -496,7 +558,7 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
   // Roots: each seeds its node's gradient (keeping the graph alive while we run).
   std::vector<std::shared_ptr<Node>> root_nodes;
   root_nodes.reserve(roots.size());  // slots point at its elements
-  std::vector<std::uint32_t> stack;
+  std::vector<std::uint32_t>& stack = task.stack;
   for (std::size_t k = 0; k < roots.size(); ++k) {
     Tensor seed = seed_for(roots[k], k < grad_roots.size() ? grad_roots[k] : Tensor(), k);
     root_nodes.push_back(gradient_node(roots[k]));
@@ -551,17 +613,21 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
   if (capturing) prune_to_inputs(task);
 
   // Ready nodes, newest first.
-  using Ready = std::pair<std::uint64_t, std::uint32_t>;
-  std::priority_queue<Ready> ready;
+  std::vector<Ready>& ready = task.ready;
+  auto make_ready = [&ready](std::uint64_t sequence_nr, std::uint32_t s) {
+    ready.emplace_back(sequence_nr, s);
+    std::push_heap(ready.begin(), ready.end());
+  };
   for (std::uint32_t s = 0; s < task.slots.size(); ++s)
-    if (task.slots[s].dependencies == 0) ready.emplace(task.slots[s].node->sequence_nr, s);
+    if (task.slots[s].dependencies == 0) make_ready(task.slots[s].node->sequence_nr, s);
 
   CurrentTask current(&task);
   AutoGradMode grad_mode(create_graph);  // with create_graph the backward closures record
   const bool anomaly = is_anomaly_enabled();
   while (!ready.empty()) {
-    const std::uint32_t s = ready.top().second;
-    ready.pop();
+    std::pop_heap(ready.begin(), ready.end());
+    const std::uint32_t s = ready.back().second;
+    ready.pop_back();
     Slot& slot = task.slots[s];
     Node& n = *slot.node;
     if (!n.pre_hooks.empty())
@@ -578,10 +644,10 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
       continue;
     }
     // autograd::grad skips nodes that lead to none of the inputs (they still count down).
-    std::vector<Tensor> grads;
+    std::vector<Tensor>& grads = task.grads;
     if (slot.needed) {
       try {
-        grads = call_node(n, slot, retain_graph, create_graph, anomaly);
+        call_node(n, slot, retain_graph, create_graph, anomaly, grads);
       } catch (...) {
         if (anomaly && !n.forward_trace.empty()) rethrow_with_forward_trace(n);
         throw;
@@ -594,10 +660,14 @@ std::vector<Tensor> detail::run_backward(const std::vector<Tensor>& roots, const
       const std::uint32_t t = task.children[first_child + i];
       if (t == NodeIndex::kAbsent) continue;
       Slot& child = task.slots[t];
-      if (i < grads.size() && grads[i].defined())
-        accumulate_grad(child.grad_of(n.next[i].output_nr), grads[i], n.name);
-      if (--child.dependencies == 0) ready.emplace(child.node->sequence_nr, t);
+      if (i < grads.size() && grads[i].defined()) {
+        Tensor& into = child.grad_of(n.next[i].output_nr);
+        if (!into.defined()) into = std::move(grads[i]);  // the first gradient to arrive: no sum yet
+        else accumulate_grad(into, grads[i], n.name);
+      }
+      if (--child.dependencies == 0) make_ready(child.node->sequence_nr, t);
     }
+    grads.clear();  // now, so the next node (a leaf's sink stealing its gradient) sees true owners
   }
   // Callbacks may queue more callbacks; each runs once, in order.
   for (std::size_t c = 0; c < task.callbacks.size(); ++c) {

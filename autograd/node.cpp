@@ -68,13 +68,6 @@ Node::~Node() {
 
 std::int64_t live_node_count() { return live_nodes.load(std::memory_order_relaxed); }
 
-bool needs_grad(std::initializer_list<const Tensor*> inputs) {
-  if (!is_grad_enabled()) return false;
-  for (const Tensor* t : inputs)
-    if (t->defined() && t->requires_grad()) return true;
-  return false;
-}
-
 bool needs_grad(const std::vector<Tensor>& inputs) {
   if (!is_grad_enabled()) return false;
   for (const Tensor& t : inputs)
@@ -183,12 +176,23 @@ void record_multi(const std::vector<Tensor>& outputs, const char* name, const st
   }
 }
 
+namespace {
+// Shape equality without std::vector's operator== (a memcmp call): gradients are summed once per
+// edge of the graph.
+bool same_shape(const Shape& a, const Shape& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t d = 0; d < a.size(); ++d)
+    if (a[d] != b[d]) return false;
+  return true;
+}
+}  // namespace
+
 void accumulate_grad(Tensor& into, const Tensor& grad, const char* op) {
   if (!into.defined()) {
     into = grad;
     return;
   }
-  if (into.shape() != grad.shape() || into.dtype() != grad.dtype())
+  if (!same_shape(into.shape(), grad.shape()) || into.dtype() != grad.dtype())
     throw std::logic_error(std::string(op) + ": gradient of shape " + shape_str(grad.shape()) + " (" +
                            dtype_name(grad.dtype()) + ") cannot be accumulated into " + shape_str(into.shape()) +
                            " (" + dtype_name(into.dtype()) + ")");

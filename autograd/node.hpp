@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/grad_mode.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -76,7 +77,11 @@ class NodeShape {
     else more_ = shape;
   }
   bool matches(const Shape& shape) const {
-    return shape.size() == rank_ && std::equal(shape.begin(), shape.end(), rank_ <= kInline ? inline_.data() : more_.data());
+    if (shape.size() != rank_) return false;
+    const std::int64_t* mine = rank_ <= kInline ? inline_.data() : more_.data();
+    for (std::size_t d = 0; d < rank_; ++d)  // a loop, not std::equal: that calls memcmp
+      if (shape[d] != mine[d]) return false;
+    return true;
   }
   Shape shape() const {
     return rank_ <= kInline ? Shape(inline_.begin(), inline_.begin() + static_cast<std::ptrdiff_t>(rank_)) : more_;
@@ -198,7 +203,12 @@ struct Node {
 std::int64_t live_node_count();
 
 /// True when an op should record: grad mode is on and some input requires grad.
-bool needs_grad(std::initializer_list<const Tensor*> inputs);
+inline bool needs_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!is_grad_enabled()) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
 bool needs_grad(const std::vector<Tensor>& inputs);
 
 /// Attaches a backward node to `output`. The closure must capture only what backward needs,

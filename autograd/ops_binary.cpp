@@ -5,6 +5,7 @@
 #include "autograd/creation.hpp"
 #include "autograd/detail/double_backward.hpp"
 #include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/pass_gradient.hpp"
 #include "autograd/detail/xreduce.hpp"
 #include "autograd/node.hpp"
 #include "autograd/ops_promoted.hpp"
@@ -116,10 +117,10 @@ Tensor add(const Tensor& a, const Tensor& b) {
   if (detail::needs_promotion(a, b)) return detail::binary_promoted(detail::BinaryOp::Add, a, b);  // type promotion
   Tensor out = broadcast_binary("add", a, b, [](auto x, auto y) { return x + y; });
   if (needs_grad({&a, &b})) {
-    // The common unbroadcast case captures nothing: keeps the closure inside std::function's
-    // small buffer (no allocation) on the per-step hot path.
+    // The common unbroadcast case passes the gradient through unchanged, which the engine does
+    // without a call or an allocation (detail::PassGradient).
     if (a.shape() == b.shape()) {
-      record(out, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
+      record(out, "add", {a, b}, detail::PassGradient{2});
     } else {
       record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
         return std::vector<Tensor>{detail::reduce_to_shape(g, sa), detail::reduce_to_shape(g, sb)};
@@ -206,7 +207,7 @@ Tensor add(const Tensor& a, double s) {
   if (a.defined() && !is_floating(a.dtype())) return add(a.to(kFloat32), s);  // type promotion: int64 ⊕ double → float32
   Tensor out = detail::map_floating("add", a, [s](auto x) { return x + static_cast<decltype(x)>(s); });
   if (needs_grad({&a})) {
-    record(out, "add", {a}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+    record(out, "add", {a}, detail::PassGradient{1});
   }
   return out;
 }

@@ -5,12 +5,6 @@
 
 namespace xg {
 
-std::int64_t shape_numel(const Shape& shape) {
-  std::int64_t n = 1;
-  for (auto s : shape) n *= s;
-  return n;
-}
-
 std::string shape_str(const Shape& shape) {
   std::ostringstream os;
   os << '[';

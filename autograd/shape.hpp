@@ -9,8 +9,12 @@ namespace xg {
 /// A tensor's sizes, outermost first (row-major). Rank 0 (empty) is a scalar.
 using Shape = std::vector<std::int64_t>;
 
-/// Number of elements of a shape (1 for a scalar).
-std::int64_t shape_numel(const Shape& shape);
+/// Number of elements of a shape (1 for a scalar). Inline: every op asks for it.
+inline std::int64_t shape_numel(const Shape& shape) {
+  std::int64_t n = 1;
+  for (const std::int64_t s : shape) n *= s;
+  return n;
+}
 /// "[3, 4]" — the form every error message uses.
 std::string shape_str(const Shape& shape);
 /// Throws std::invalid_argument "<op>: <what>" when a size is negative.

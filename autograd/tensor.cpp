@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "autograd/detail/pass_gradient.hpp"
 #include "autograd/detail/pool.hpp"
 #include "autograd/detail/runtime.hpp"
 #include "autograd/engine.hpp"
@@ -21,8 +22,19 @@ namespace xg {
 
 // ---- storage ---------------------------------------------------------------------------
 
-Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
+namespace {
+// Set once ensure_runtime_initialized has run: every op allocates a Storage, and this check is a
+// load where the std::call_once behind it is a call (measured on the per-op path).
+std::atomic<bool> runtime_ready{false};
+void ensure_runtime_ready() {
+  if (runtime_ready.load(std::memory_order_acquire)) return;
   ensure_runtime_initialized();
+  runtime_ready.store(true, std::memory_order_release);
+}
+}  // namespace
+
+Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
+  ensure_runtime_ready();
   // 64-byte alignment for every size: malloc plus rounding up (glibc's aligned_alloc costs more
   // than a small op itself), so SIMD loops see the same batches whatever the address.
   void* start = inline_;
@@ -36,15 +48,16 @@ Storage::Storage(std::size_t bytes) : data(nullptr), nbytes(bytes) {
 
 Storage::Storage(void* adopted, std::size_t bytes, std::shared_ptr<void> owner)
     : data(adopted), nbytes(bytes), owner_(std::move(owner)) {
-  ensure_runtime_initialized();
+  ensure_runtime_ready();
 }
 
 Storage::~Storage() { std::free(allocation_); }
 
 Tensor empty(const Shape& shape, Dtype dtype) {
-  check_shape_valid("empty", shape);
-  auto impl = detail::make_pooled<TensorImpl>();
-  impl->shape = shape;
+  for (const std::int64_t s : shape)
+    if (s < 0) check_shape_valid("empty", shape);  // throws naming the shape
+  auto impl = detail::new_tensor_impl();
+  impl->shape = shape;  // into the recycled impl's buffer: no allocation
   impl->dtype = dtype;
   impl->storage = detail::make_pooled<Storage>(static_cast<std::size_t>(shape_numel(shape)) * element_size(dtype));
   return Tensor(std::move(impl));
@@ -52,46 +65,16 @@ Tensor empty(const Shape& shape, Dtype dtype) {
 
 // ---- accessors -------------------------------------------------------------------------
 
-static const TensorImpl& checked(const TensorImpl* impl, const char* what) {
-  if (!impl) throw std::invalid_argument(std::string(what) + ": the tensor is undefined");
-  return *impl;
+void detail::throw_undefined_tensor(const char* what) {
+  throw std::invalid_argument(std::string(what) + ": the tensor is undefined");
 }
 
-const Shape& Tensor::shape() const { return checked(impl_.get(), "shape").shape; }
-Dtype Tensor::dtype() const { return checked(impl_.get(), "dtype").dtype; }
+void detail::throw_data_dtype(Dtype actual, Dtype requested) {
+  throw std::invalid_argument(std::string("data: tensor is ") + dtype_name(actual) + ", accessed as " +
+                              dtype_name(requested));
+}
 
 std::int64_t Tensor::size(std::int64_t d) const { return shape()[normalize_dim("size", d, dim())]; }
-
-template <typename T>
-static constexpr Dtype dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return kFloat32;
-  else if constexpr (std::is_same_v<T, double>) return kFloat64;
-  else if constexpr (std::is_same_v<T, bool>) return kBool;
-  else return kInt64;
-}
-
-template <typename T>
-T* Tensor::data() {
-  const TensorImpl& impl = checked(impl_.get(), "data");
-  if (impl.dtype != dtype_of<T>())
-    throw std::invalid_argument(std::string("data: tensor is ") + dtype_name(impl.dtype) + ", accessed as " +
-                                dtype_name(dtype_of<T>()));
-  return static_cast<T*>(impl.storage->data);
-}
-template <typename T>
-const T* Tensor::data() const {
-  return const_cast<Tensor*>(this)->data<T>();
-}
-template float* Tensor::data<float>();
-template double* Tensor::data<double>();
-template std::int64_t* Tensor::data<std::int64_t>();
-template const float* Tensor::data<float>() const;
-template const double* Tensor::data<double>() const;
-template const std::int64_t* Tensor::data<std::int64_t>() const;
-template bool* Tensor::data<bool>();
-template const bool* Tensor::data<bool>() const;
-
-void* Tensor::raw_data() const { return checked(impl_.get(), "data").storage->data; }
 
 static double element(const Tensor& t, std::int64_t flat) {
   switch (t.dtype()) {
@@ -137,7 +120,7 @@ double Tensor::at(const std::vector<std::int64_t>& index) const {
 }
 
 std::uint32_t Tensor::_version() const {
-  return checked(impl_.get(), "_version").storage->version.load(std::memory_order_relaxed);
+  return checked("_version").storage->version.load(std::memory_order_relaxed);
 }
 
 std::vector<double> Tensor::to_vector() const {
@@ -148,10 +131,8 @@ std::vector<double> Tensor::to_vector() const {
 
 // ---- autograd accessors ----------------------------------------------------------------
 
-bool Tensor::requires_grad() const { return checked(impl_.get(), "requires_grad").requires_grad; }
-
 Tensor& Tensor::requires_grad_(bool requires) {
-  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "requires_grad_"));
+  TensorImpl& impl = const_cast<TensorImpl&>(checked("requires_grad_"));
   if (impl.grad_fn)
     throw std::invalid_argument(
         "requires_grad_: only leaf tensors can change requires_grad (use detach() to make a new leaf)");
@@ -162,12 +143,10 @@ Tensor& Tensor::requires_grad_(bool requires) {
   return *this;
 }
 
-bool Tensor::is_leaf() const { return checked(impl_.get(), "is_leaf").grad_fn == nullptr; }
-
-Tensor Tensor::grad() const { return Tensor(checked(impl_.get(), "grad").grad); }
+Tensor Tensor::grad() const { return Tensor(checked("grad").grad); }
 
 void Tensor::set_grad(const Tensor& g) {
-  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "set_grad"));
+  TensorImpl& impl = const_cast<TensorImpl&>(checked("set_grad"));
   if (g.defined() && (g.shape() != impl.shape || g.dtype() != impl.dtype))
     throw std::invalid_argument("set_grad: gradient of shape " + shape_str(g.shape()) + " (" + dtype_name(g.dtype()) +
                                 ") does not match tensor of shape " + shape_str(impl.shape) + " (" +
@@ -221,7 +200,7 @@ void Tensor::remove_hook(unsigned handle) const {
 }
 
 void Tensor::retain_grad() {
-  TensorImpl& impl = const_cast<TensorImpl&>(checked(impl_.get(), "retain_grad"));
+  TensorImpl& impl = const_cast<TensorImpl&>(checked("retain_grad"));
   if (!impl.requires_grad)
     throw std::invalid_argument("retain_grad: can't retain_grad on a tensor that has requires_grad = false");
   if (impl.grad_fn) {
@@ -233,15 +212,13 @@ void Tensor::retain_grad() {
   impl.retains_grad = true;
 }
 
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_.get(), "grad_fn").grad_fn; }
-
 void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
   detail::run_backward({*this}, {gradient}, retain_graph.value_or(create_graph), create_graph, {}, false);
 }
 
 Tensor Tensor::detach() const {
-  const TensorImpl& src = checked(impl_.get(), "detach");
-  auto impl = detail::make_pooled<TensorImpl>();
+  const TensorImpl& src = checked("detach");
+  auto impl = detail::new_tensor_impl();
   impl->shape = src.shape;
   impl->dtype = src.dtype;
   impl->storage = src.storage;
@@ -252,7 +229,7 @@ Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype());
   std::memcpy(out.raw_data(), raw_data(), static_cast<std::size_t>(numel()) * element_size(dtype()));
   if (needs_grad({this})) {
-    record(out, "clone", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+    record(out, "clone", {*this}, detail::PassGradient{1});
   }
   return out;
 }

@@ -73,6 +73,22 @@ struct TensorImpl {
   std::atomic<bool> grad_accumulator_ready{false};
 };
 
+namespace detail {
+/// The accessors' error paths, out of line so that the inline fast paths stay a few instructions.
+[[noreturn]] void throw_undefined_tensor(const char* what);
+[[noreturn]] void throw_data_dtype(Dtype actual, Dtype requested);
+template <typename T>
+constexpr Dtype dtype_of() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int64_t> ||
+                    std::is_same_v<T, bool>,
+                "data<T>: T must be float, double, std::int64_t or bool");
+  if constexpr (std::is_same_v<T, float>) return kFloat32;
+  else if constexpr (std::is_same_v<T, double>) return kFloat64;
+  else if constexpr (std::is_same_v<T, bool>) return kBool;
+  else return kInt64;
+}
+}  // namespace detail
+
 /// A cheap shared handle to an n-dimensional, contiguous, row-major array (copying shares data,
 /// as in PyTorch). A default-constructed Tensor is "undefined" (like an empty torch.Tensor()).
 class Tensor {
@@ -81,19 +97,21 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   bool defined() const { return impl_ != nullptr; }
-  const Shape& shape() const;
+  // The accessors every op calls several times are inline (measured: out of line they were ~8 %
+  // of a recorded add's instructions, bench/RESULTS.md "Per-op overhead").
+  const Shape& shape() const { return checked("shape").shape; }
   /// Size of dimension `dim` (negative counts from the end).
   std::int64_t size(std::int64_t dim) const;
   std::int64_t dim() const { return static_cast<std::int64_t>(shape().size()); }
   std::int64_t numel() const { return shape_numel(shape()); }
-  Dtype dtype() const;
+  Dtype dtype() const { return checked("dtype").dtype; }
 
   /// Raw data; T must match dtype() (float, double or int64_t), else std::invalid_argument.
   template <typename T>
   T* data();
   template <typename T>
   const T* data() const;
-  void* raw_data() const;
+  void* raw_data() const { return checked("data").storage->data; }
 
   /// The single value of a one-element tensor, as double.
   double item() const;
@@ -110,17 +128,17 @@ class Tensor {
   std::vector<double> to_vector() const;
 
   // ---- autograd -------------------------------------------------------------------------
-  bool requires_grad() const;
+  bool requires_grad() const { return checked("requires_grad").requires_grad; }
   /// Marks a leaf as requiring grad (throws for non-leaves and int64 tensors, like PyTorch).
   Tensor& requires_grad_(bool requires = true);
-  bool is_leaf() const;
+  bool is_leaf() const { return checked("is_leaf").grad_fn == nullptr; }
   /// The accumulated gradient, or an undefined tensor if none has been computed.
   Tensor grad() const;
   /// Replaces the gradient (undefined clears it; optimizers' zero_grad sets it to none).
   void set_grad(const Tensor& grad);
   /// Keep the gradient of a non-leaf after backward (PyTorch's retain_grad()).
   void retain_grad();
-  const std::shared_ptr<Node>& grad_fn() const;
+  const std::shared_ptr<Node>& grad_fn() const { return checked("grad_fn").grad_fn; }
   /// Reverse-mode gradient of this tensor w.r.t. every leaf that requires grad.
   /// `gradient` must be given for non-scalars; the graph is released unless retain_graph, which
   /// defaults to create_graph when unset (libtorch's c10::optional<bool>). With create_graph the
@@ -321,8 +339,23 @@ class Tensor {
   std::uint32_t _version() const;
 
  private:
+  const TensorImpl& checked(const char* what) const {
+    if (!impl_) detail::throw_undefined_tensor(what);
+    return *impl_;
+  }
   std::shared_ptr<TensorImpl> impl_;
 };
+
+template <typename T>
+T* Tensor::data() {
+  const TensorImpl& impl = checked("data");
+  if (impl.dtype != detail::dtype_of<T>()) detail::throw_data_dtype(impl.dtype, detail::dtype_of<T>());
+  return static_cast<T*>(impl.storage->data);
+}
+template <typename T>
+const T* Tensor::data() const {
+  return const_cast<Tensor*>(this)->data<T>();
+}
 
 namespace detail {
 /// item<T>'s range check and message (out of line: the template stays small).

@@ -2,6 +2,8 @@
 
 #include <new>
 
+#include "autograd/tensor.hpp"
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define XG_POOL_ENABLED 0
 #elif defined(__has_feature)
@@ -43,7 +45,58 @@ struct Closer {
 };
 thread_local Closer closer;
 
+// Released TensorImpls kept for reuse by new_tensor_impl (a stack; same exit rules as the lists).
+constexpr std::size_t kImplMaxCached = 1024;
+constexpr std::size_t kImplMaxRank = 8;  // impls whose shape buffer is larger go back to the heap
+thread_local TensorImpl* impl_cache[kImplMaxCached];
+thread_local std::size_t impl_cached = 0;
+thread_local bool impl_cache_closed = false;
+
+struct ImplCacheCloser {
+  bool armed = false;
+  ~ImplCacheCloser() {
+    impl_cache_closed = true;
+    while (impl_cached > 0) delete impl_cache[--impl_cached];
+  }
+};
+thread_local ImplCacheCloser impl_cache_closer;
+
+// The shared_ptr deleter of new_tensor_impl's impls: drops what the impl refers to, in the order
+// its destructor would, and parks it with its shape buffer. Dropping a grad_fn may free a whole
+// graph and with it more impls, which park themselves first (the stack is only read afterwards).
+struct RecycleImpl {
+  void operator()(TensorImpl* impl) const noexcept {
+    impl->grad_accumulator.reset();
+    impl->grad_fn.reset();
+    impl->grad.reset();
+    impl->storage.reset();
+    if (impl_cache_closed || impl_cached == kImplMaxCached || impl->shape.capacity() > kImplMaxRank) {
+      delete impl;
+      return;
+    }
+    impl->shape.clear();
+    impl->dtype = kFloat32;
+    impl->requires_grad = false;
+    impl->retains_grad = false;
+    impl->output_nr = 0;
+    impl->grad_accumulator_ready.store(false, std::memory_order_relaxed);
+    impl_cache[impl_cached++] = impl;
+  }
+};
+
 }  // namespace
+
+std::shared_ptr<TensorImpl> new_tensor_impl() {
+  if (!XG_POOL_ENABLED) return std::make_shared<TensorImpl>();
+  TensorImpl* impl;
+  if (impl_cached > 0) {
+    impl = impl_cache[--impl_cached];
+  } else {
+    impl = new TensorImpl();
+    impl_cache_closer.armed = true;  // registers the thread's exit clean-up
+  }
+  return std::shared_ptr<TensorImpl>(impl, RecycleImpl{}, PoolAllocator<TensorImpl>());
+}
 
 void* pool_allocate(std::size_t bytes) {
   const std::size_t c = (bytes - 1) / kGranule;
