@@ -12,6 +12,7 @@ packages=(
   libcli11-dev         # char_rnn's command line
   openmpi-bin libopenmpi-dev  # xg::distributed (data-parallel training over MPI) and its tests
   clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz/run.sh)
+  libomp-14-dev        # clang's OpenMP runtime and its ThreadSanitizer tool, Archer (scripts/test.sh --tsan)
   valgrind             # scripts/memcheck.sh
   doxygen              # scripts/docs.sh (API reference)
 )
