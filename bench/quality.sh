@@ -53,10 +53,9 @@ fi
 XG="$BUILD/examples/char_rnn/char_rnn"
 [[ -x "$XG" ]] || { echo "quality.sh: $XG not built" >&2; exit 1; }
 
-# Passive OpenMP waiting for torch only (its spinning OpenMP workers otherwise starve its OpenBLAS
-# threads on this shared 2-core machine, see "Notes on the peer's configuration"); xgrad keeps
-# libgomp's default (spin briefly, then sleep), its best.
-TORCH_OMP_WAIT_POLICY="${TORCH_OMP_WAIT_POLICY:-PASSIVE}"
+# Passive OpenMP waiting (xgrad has no OpenMP; torch's spinning OpenMP workers otherwise starve
+# OpenBLAS's threads on this shared 2-core machine, see "Notes on the peer's configuration").
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 mkdir -p "$OUT"
 rm -rf "$OUT/xgrad_run"  # char_rnn appends to log.csv: start clean
@@ -71,7 +70,7 @@ LOAD_MID="$(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$OUT/xgrad_run/log.csv" "$OUT/xgrad_log.csv"
 
 t2=$(date +%s.%N)
-OMP_WAIT_POLICY="$TORCH_OMP_WAIT_POLICY" OPENBLAS_NUM_THREADS="$TORCH_BLAS_THREADS" "$PY" bench/peers/torch_char_rnn.py --data data/tinyshakespeare.txt --init "$OUT/init.safetensors" \
+OPENBLAS_NUM_THREADS="$TORCH_BLAS_THREADS" "$PY" bench/peers/torch_char_rnn.py --data data/tinyshakespeare.txt --init "$OUT/init.safetensors" \
   --embed 64 --hidden 512 --layers 2 --seq 100 --batch 32 --lr 2e-3 --clip 5 \
   --steps "$STEPS" --eval-every "$EVAL_EVERY" --threads 2 --out "$OUT/torch_log.csv"
 t3=$(date +%s.%N)
@@ -88,7 +87,7 @@ for k in 1 2; do
     --lr 2e-3 --clip 5 --steps 20 --eval-every 1000 --threads "$k" --init-weights "$OUT/init.safetensors" \
     --out "$PROBE" 2>/dev/null
   xr=$(median_rate "$PROBE/log.csv")
-  OMP_WAIT_POLICY="$TORCH_OMP_WAIT_POLICY" OPENBLAS_NUM_THREADS=$k "$PY" bench/peers/torch_char_rnn.py --init "$OUT/init.safetensors" --steps 20 \
+  OPENBLAS_NUM_THREADS=$k "$PY" bench/peers/torch_char_rnn.py --init "$OUT/init.safetensors" --steps 20 \
     --eval-every 1000 --threads 2 --out "$PROBE.csv" 2>/dev/null
   tr=$(median_rate "$PROBE.csv")
   echo "probe: $k BLAS thread(s): xgrad $xr chars/s, torch $tr chars/s" >&2

@@ -7,10 +7,8 @@
 # grid H ∈ {128, 256, 512, 1024} × L ∈ {1, 2} × B ∈ {1, 32}, T = 100 (--quick: R = 1,
 # H ∈ {128, 512}, L = 2), alternating xgrad and libtorch at each point (A B A B …, R repeats each,
 # median chars/s). Both processes get the same OPENBLAS_CORETYPE (the kernel xgrad reports), the
-# same thread count, each in its best OpenMP environment: libtorch with OMP_WAIT_POLICY=PASSIVE
-# (TORCH_OMP_WAIT_POLICY overrides; its spinning OpenMP workers otherwise starve its OpenBLAS threads
-# on a shared 2-core box), xgrad with the caller's (libgomp's default: spin briefly, then sleep;
-# OpenBLAS single-threaded under xgrad's blocks, so there is only one pool).
+# same thread count, and OMP_WAIT_POLICY=PASSIVE (unless set by the caller; xgrad has no OpenMP,
+# libtorch's spinning OpenMP workers otherwise starve OpenBLAS's threads on a shared 2-core box).
 # The grid table replaces whatever is between <!-- grid:begin --> and <!-- grid:end --> in
 # bench/RESULTS.md; the rest of the file is kept. Raw JSON lines go to build-bench/bench-runs.jsonl.
 set -euo pipefail
@@ -61,9 +59,8 @@ HAVE_TORCH=0; [[ -x "$TORCH" ]] && HAVE_TORCH=1
 KERNEL="$("$XG" --hidden 8 --layers 1 --batch 1 --seq 2 --steps 1 --warmup 0 --threads 1 |
           python3 -c 'import json,sys; print(json.load(sys.stdin)["blas_kernel"])')"
 export OPENBLAS_CORETYPE="$KERNEL"
-export TORCH_OMP_WAIT_POLICY="${TORCH_OMP_WAIT_POLICY:-PASSIVE}"
-export XGRAD_OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-default}"
-echo "OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE OMP_WAIT_POLICY: xgrad $XGRAD_OMP_WAIT_POLICY, libtorch $TORCH_OMP_WAIT_POLICY; threads=$THREADS repeats=$REPEATS" >&2
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+echo "OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE OMP_WAIT_POLICY=$OMP_WAIT_POLICY threads=$THREADS repeats=$REPEATS" >&2
 
 PEAK_JSON="$("$BUILD/bench/sgemm_peak" --threads "$THREADS" --reps 20)"
 echo "sgemm peak: $PEAK_JSON" >&2
@@ -90,7 +87,7 @@ for H in "${HS[@]}"; do
       for ((r = 1; r <= REPEATS; r++)); do
         line="$("$XG" "${ARGS[@]}")"; echo "$line" | tee -a "$RAW" >&2
         if [[ $HAVE_TORCH == 1 ]]; then
-          line="$(OMP_WAIT_POLICY="$TORCH_OMP_WAIT_POLICY" "$TORCH" "${ARGS[@]}")"; echo "$line" | tee -a "$RAW" >&2
+          line="$("$TORCH" "${ARGS[@]}")"; echo "$line" | tee -a "$RAW" >&2
         fi
       done
     done
@@ -159,10 +156,9 @@ section = f"""<!-- {MARK}:begin -->
 - Step: Embedding({V}, {E}) → {LAYER}({E}, H, L) → Linear(H, {V}) → cross_entropy → backward → clip_grad_norm_(5) → Adam(2e-3),
   T = {env['T']}, synthetic random tokens, h0 = 0 every step. chars/s = B·T / median step time;
   each cell is the median over {env['REPEATS']} run(s) per implementation, run alternately (xgrad, libtorch, xgrad, …).
-- Both processes: {env['THREADS']} threads (xgrad: OpenMP threads over fixed blocks, OpenBLAS single-threaded;
-  libtorch: `torch::set_num_threads`, OpenBLAS threads, 1 inter-op thread), `OPENBLAS_CORETYPE` pinned to the
-  kernel xgrad reports (reported kernels: {', '.join(kernels)}), `OMP_WAIT_POLICY`: xgrad {env['XGRAD_OMP_WAIT_POLICY']},
-  libtorch {env['TORCH_OMP_WAIT_POLICY']}.
+- Both processes: {env['THREADS']} threads (xgrad: OpenBLAS threads; libtorch: `torch::set_num_threads`, OpenBLAS threads,
+  1 inter-op thread), `OPENBLAS_CORETYPE` pinned to the kernel xgrad reports (reported kernels: {', '.join(kernels)}),
+  `OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}`.
 - Peak: OpenBLAS sgemm 1024³ with {peak['threads']} threads, best of 20: **{peak_gflops:.1f} GFLOP/s** (median {peak['median_gflops']:.1f}).
   FLOPs/char ≈ 6·G·Σ_layers(H·H_in + H·H) + 6·H·V with G = {GATES} gate blocks; % peak = chars/s · FLOPs/char / peak.
 - **Noise:** the machine has 2 cores shared with other engineers compiling at the same time; the load

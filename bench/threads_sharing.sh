@@ -44,14 +44,14 @@ for ((r = 1; r <= RUNS; r++)); do
   SPREAD+=("$(step_ms "$XG" "${ARGS[@]}" --threads "$ALL_CPUS")")
 done
 
-export ONE="${ONE[*]}" SHARED="${SHARED[*]}" EIGHT="${EIGHT[*]}" SPREAD="${SPREAD[*]}" RESULTS="$ROOT/bench/RESULTS.md"
+export ONE_MS="${ONE[*]}" SHARED_MS="${SHARED[*]}" EIGHT_MS="${EIGHT[*]}" SPREAD_MS="${SPREAD[*]}" RESULTS="$ROOT/bench/RESULTS.md"
 export ALL_CPUS
 export WHEN="$(date -u '+%Y-%m-%d %H:%M UTC')" LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - <<'PY'
 import os, re, statistics, sys
 env = os.environ
 nums = lambda k: [float(x) for x in env[k].split()]
-one, shared, eight, spread = nums("ONE"), nums("SHARED"), nums("EIGHT"), nums("SPREAD")
+one, shared, eight, spread = nums("ONE_MS"), nums("SHARED_MS"), nums("EIGHT_MS"), nums("SPREAD_MS")
 m1 = statistics.median(one)
 rows, ok = [], True
 def check(name, values, ratio, limit):

@@ -7,12 +7,12 @@ packages=(
   build-essential cmake pkg-config
   libxtensor-dev libxtensor-blas-dev libxsimd-dev xtl-dev
   libopenblas-dev
+  libtbb-dev           # oneTBB: xgrad's intra-op threads (autograd/detail/parallel.cpp)
   libboost-test-dev
   nlohmann-json3-dev   # safetensors JSON header
   libcli11-dev         # char_rnn's command line
   openmpi-bin libopenmpi-dev  # xg::distributed (data-parallel training over MPI) and its tests
   clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz/run.sh)
-  libomp-14-dev        # clang's OpenMP runtime and its ThreadSanitizer tool, Archer (scripts/test.sh --tsan)
   valgrind             # scripts/memcheck.sh
   doxygen              # scripts/docs.sh (API reference)
 )

@@ -166,8 +166,8 @@ BOOST_AUTO_TEST_CASE(training_is_bitwise_identical_for_any_thread_count) {
   // the input projection and the weight gradients more) and batch 1 (the per-step matrix-vector
   // products with a 384×384 weight, two blocks). OpenBLAS 0.3.21's sgemm rounds differently for
   // each way it splits C between threads (dgemm does not), so this holds only if xgrad cuts
-  // products itself, the same way whatever the thread count. 3 and 8 threads oversubscribe a
-  // 2-core machine, which must change nothing but the speed.
+  // products itself, the same way whatever the thread count. 3 and 8 threads: asking for more
+  // threads than a small machine has must not change a bit either.
   for (const std::string config : {"--hidden 256 --batch 16", "--hidden 384 --batch 1"}) {
     BOOST_TEST_CONTEXT(config) {
       const std::string args = "train --data " + data + " " + config +

@@ -1,6 +1,6 @@
 #pragma once
 // Intra-op parallelism (internal). A kernel cuts its work into blocks whose boundaries depend on
-// the shape alone, never on the thread count, and OpenMP threads take whole blocks. Every block
+// the shape alone, never on the thread count, and oneTBB threads take whole blocks. Every block
 // is computed by the same code over the same range whichever thread runs it, so results are
 // bitwise the same for 1, 2, 3 or 64 threads (tests/test_backend_threads.cpp checks 1–16).
 #include <algorithm>
@@ -9,10 +9,10 @@
 
 namespace xg::detail {
 
-/// Runs fn(ctx, b) for every block b in [0, blocks) on up to get_num_threads() threads (one
-/// thread when called from inside a parallel region, or in a forked child: GNU OpenMP's pool
-/// does not survive fork). The first exception a block throws is rethrown here after all blocks
-/// have finished.
+/// Runs fn(ctx, b) for every block b in [0, blocks) on up to get_num_threads() threads, the
+/// calling one included, and never more threads than the CPUs this process may use (one in a
+/// forked child: oneTBB's workers do not survive fork). An exception thrown by a block cancels
+/// the blocks not yet started and is rethrown here.
 void run_blocks(std::int64_t blocks, void (*fn)(void* ctx, std::int64_t block), void* ctx);
 
 /// The same for a callable: block(b) for b in [0, blocks).
