@@ -20,6 +20,7 @@
 #include "autograd/ops_nn.hpp"
 #include "autograd/ops_nn_loss.hpp"
 #include "autograd/ops_nn_loss_pointwise.hpp"
+#include "autograd/ops_bilinear.hpp"
 #include "autograd/ops_nn_norm.hpp"
 #include "autograd/ops_promoted.hpp"
 #include "autograd/ops_reduce.hpp"

@@ -1,6 +1,7 @@
 #pragma once
 // All of xg::nn.
 #include "nn/activation.hpp"
+#include "nn/bilinear.hpp"
 #include "nn/containers.hpp"
 #include "nn/embedding.hpp"
 #include "nn/flatten.hpp"

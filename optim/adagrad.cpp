@@ -2,54 +2,37 @@
 
 #include <cmath>
 
-#include "autograd/creation.hpp"
-#include "autograd/detail/kernel_utils.hpp"
 
 namespace xg::optim {
 
 Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
-    : Optimizer("Adagrad", std::move(params), /*has_step=*/true), options_(options) {
-  validate_options();
-  init_state_slots();
-  for (std::size_t i = 0; i < params_.size(); ++i) init_state(i);
+    : OptimizerBase("Adagrad", std::move(params), options, /*has_step=*/true) {
+  for (std::size_t i = 0; i < params_.size(); ++i) ensure_state(i);  // PyTorch creates `sum` here
 }
 
-void Adagrad::init_state(std::size_t i) {
-  buffer(0, i) = full(params_[i].shape(), options_.initial_accumulator_value_, params_[i].dtype());
-  mark_state(i);
+void Adagrad::check_options(const std::string& optimizer, const AdagradOptions& o) {
+  detail::check_non_negative(optimizer, {{"learning rate", o.lr_},
+                                         {"lr_decay value", o.lr_decay_},
+                                         {"weight_decay value", o.weight_decay_},
+                                         {"initial_accumulator_value value", o.initial_accumulator_value_},
+                                         {"epsilon value", o.eps_}});
 }
 
-void Adagrad::validate_options() const {
-  const AdagradOptions& o = options_;
-  if (!(o.lr_ >= 0.0)) detail::throw_invalid_option(name(), "learning rate", o.lr_);
-  if (!(o.lr_decay_ >= 0.0)) detail::throw_invalid_option(name(), "lr_decay value", o.lr_decay_);
-  if (!(o.weight_decay_ >= 0.0)) detail::throw_invalid_option(name(), "weight_decay value", o.weight_decay_);
-  if (!(o.initial_accumulator_value_ >= 0.0))
-    detail::throw_invalid_option(name(), "initial_accumulator_value value", o.initial_accumulator_value_);
-  if (!(o.eps_ >= 0.0)) detail::throw_invalid_option(name(), "epsilon value", o.eps_);
+std::vector<Optimizer::Hyperparameter> Adagrad::hyperparameters_of(AdagradOptions& o) {
+  return {{"lr", &o.lr_}, {"lr_decay", &o.lr_decay_}, {"weight_decay", &o.weight_decay_},
+          {"initial_accumulator_value", &o.initial_accumulator_value_}, {"eps", &o.eps_}};
 }
 
-std::vector<Optimizer::Hyperparameter> Adagrad::hyperparameters() {
-  return {{"lr", &options_.lr_},
-          {"lr_decay", &options_.lr_decay_},
-          {"weight_decay", &options_.weight_decay_},
-          {"initial_accumulator_value", &options_.initial_accumulator_value_},
-          {"eps", &options_.eps_}};
-}
-
-std::vector<Optimizer::BufferSpec> Adagrad::buffer_specs() const { return {{"sum", true}}; }
-
-void Adagrad::update(std::size_t i, const Tensor& grad) {
-  xg::detail::dispatch_floating("Adagrad.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
+std::vector<Optimizer::BufferSpec> Adagrad::buffers_of(const AdagradOptions& o) {
+  return {{"sum", true, /*scalar=*/false, /*initial=*/o.initial_accumulator_value_}};
 }
 
 // Follows torch.optim.Adagrad's single-tensor path operation by operation (clr in double; ATen's
 // fused add_/addcmul_ kernels are std::fma here, see adam.cpp).
 template <typename T>
-void Adagrad::update_as(std::size_t i, const Tensor& grad) {
+void Adagrad::update_as(std::size_t i, const Tensor& grad, bool) {
   const AdagradOptions& o = options_;
-  if (!has_state(i)) init_state(i);  // after loading a state dict without this parameter's entries
-  const double t = static_cast<double>(increment_step(i));
+  const double t = static_cast<double>(step_count(i));
   const double clr = o.lr_ / (1.0 + (t - 1.0) * o.lr_decay_);
   T* p = params_[i].data<T>();
   const T* g = grad.data<T>();
@@ -66,5 +49,9 @@ void Adagrad::update_as(std::size_t i, const Tensor& grad) {
     p[j] = p[j] + neg_clr * gj / std_dev;
   }
 }
+
+// OptimizerBase::update calls these (defined here, so instantiated here).
+template void Adagrad::update_as<float>(std::size_t, const Tensor&, bool);
+template void Adagrad::update_as<double>(std::size_t, const Tensor&, bool);
 
 }  // namespace xg::optim

@@ -24,22 +24,17 @@ struct AdagradOptions {
 /// (γ = lr, η = lr_decay, λ = weight_decay, s starts at initial_accumulator_value). State:
 /// `state.<i>.step`, `sum` — created for every parameter at construction, as PyTorch does. Throws
 /// std::invalid_argument for lr, lr_decay, weight_decay, initial_accumulator_value or eps < 0.
-class Adagrad : public Optimizer {
+class Adagrad : public OptimizerBase<Adagrad, AdagradOptions> {
  public:
   Adagrad(std::vector<Tensor> params, AdagradOptions options = AdagradOptions());
-  const AdagradOptions& options() const { return options_; }
-
- protected:
-  std::vector<Hyperparameter> hyperparameters() override;
-  void validate_options() const override;
-  std::vector<BufferSpec> buffer_specs() const override;
-  void update(std::size_t i, const Tensor& grad) override;
 
  private:
-  void init_state(std::size_t i);
+  friend OptimizerBase;
+  static void check_options(const std::string& optimizer, const AdagradOptions& o);
+  static std::vector<Hyperparameter> hyperparameters_of(AdagradOptions& o);
+  static std::vector<BufferSpec> buffers_of(const AdagradOptions& o);
   template <typename T>
-  void update_as(std::size_t i, const Tensor& grad);
-  AdagradOptions options_;
+  void update_as(std::size_t i, const Tensor& grad, bool fresh);
 };
 
 }  // namespace xg::optim

@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include "autograd/creation.hpp"
-#include "autograd/detail/kernel_utils.hpp"
 #include "autograd/detail/simd.hpp"
 
 namespace xg::optim {
@@ -11,10 +9,7 @@ namespace xg::optim {
 Adam::Adam(std::vector<Tensor> params, AdamOptions options) : Adam("Adam", std::move(params), options, false) {}
 
 Adam::Adam(std::string name, std::vector<Tensor> params, AdamOptions options, bool decoupled)
-    : Optimizer(std::move(name), std::move(params), /*has_step=*/true), options_(options), decoupled_(decoupled) {
-  validate_options();
-  init_state_slots();
-}
+    : AdamFamily(std::move(name), std::move(params), options, /*has_step=*/true), decoupled_(decoupled) {}
 
 namespace {
 AdamOptions as_adam_options(const AdamWOptions& o) {
@@ -36,24 +31,14 @@ void detail::check_adam_options(const std::string& optimizer, double lr, double 
   if (!(weight_decay >= 0.0)) throw_invalid_option(optimizer, "weight_decay value", weight_decay);
 }
 
-void Adam::validate_options() const {
-  detail::check_adam_options(name(), options_.lr_, options_.eps_, options_.betas_, options_.weight_decay_);
+std::vector<Optimizer::Hyperparameter> detail::adam_hyperparameters(double& lr, Betas& betas, double& eps,
+                                                                    double& weight_decay) {
+  return {{"lr", &lr}, {"betas.0", &betas.first}, {"betas.1", &betas.second}, {"eps", &eps},
+          {"weight_decay", &weight_decay}};
 }
 
-std::vector<Optimizer::Hyperparameter> Adam::hyperparameters() {
-  return {{"lr", &options_.lr_},
-          {"betas.0", &options_.betas_.first},
-          {"betas.1", &options_.betas_.second},
-          {"eps", &options_.eps_},
-          {"weight_decay", &options_.weight_decay_}};
-}
-
-std::vector<Optimizer::BufferSpec> Adam::buffer_specs() const {
-  return {{"exp_avg", true}, {"exp_avg_sq", true}, {"max_exp_avg_sq", options_.amsgrad_}};
-}
-
-void Adam::update(std::size_t i, const Tensor& grad) {
-  xg::detail::dispatch_floating("Adam.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
+std::vector<Optimizer::BufferSpec> Adam::buffers_of(const AdamOptions& o) {
+  return {{"exp_avg", true}, {"exp_avg_sq", true}, {"max_exp_avg_sq", o.amsgrad_}};
 }
 
 namespace {
@@ -100,15 +85,9 @@ void adam_element(V& p, V g, V& m, V& v, V* v_max, const AdamConstants<T>& k) {
 // ATen's fused kernels are std::fma here: add_(x, alpha) = fma(alpha, x, self) and
 // addcmul_(a, b, value) = fma(value·a, b, self); addcdiv_ is self + (value·a)/b, unfused.
 template <typename T>
-void Adam::update_as(std::size_t i, const Tensor& grad) {
+void Adam::update_as(std::size_t i, const Tensor& grad, bool) {
   const AdamOptions& o = options_;
-  if (!has_state(i)) {
-    buffer(0, i) = zeros(params_[i].shape(), params_[i].dtype());
-    buffer(1, i) = zeros(params_[i].shape(), params_[i].dtype());
-    if (o.amsgrad_) buffer(2, i) = zeros(params_[i].shape(), params_[i].dtype());
-    mark_state(i);
-  }
-  const double t = static_cast<double>(increment_step(i));
+  const double t = static_cast<double>(step_count(i));
   const double beta1 = o.betas_.first, beta2 = o.betas_.second;
   const double bias_correction1 = 1.0 - std::pow(beta1, t);
   const double bias_correction2 = 1.0 - std::pow(beta2, t);
@@ -147,5 +126,9 @@ void Adam::update_as(std::size_t i, const Tensor& grad) {
     for (; j < end; ++j) adam_element(p[j], g[j], m[j], v[j], v_max ? &v_max[j] : nullptr, k);
   });
 }
+
+// OptimizerBase::update calls these (defined here, so instantiated here).
+template void Adam::update_as<float>(std::size_t, const Tensor&, bool);
+template void Adam::update_as<double>(std::size_t, const Tensor&, bool);
 
 }  // namespace xg::optim

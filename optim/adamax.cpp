@@ -2,47 +2,21 @@
 
 #include <cmath>
 
-#include "autograd/creation.hpp"
-#include "autograd/detail/kernel_utils.hpp"
 
 namespace xg::optim {
 
 Adamax::Adamax(std::vector<Tensor> params, AdamaxOptions options)
-    : Optimizer("Adamax", std::move(params), /*has_step=*/true), options_(options) {
-  validate_options();
-  init_state_slots();
-}
+    : AdamFamily("Adamax", std::move(params), options, /*has_step=*/true) {}
 
-void Adamax::validate_options() const {
-  detail::check_adam_options(name(), options_.lr_, options_.eps_, options_.betas_, options_.weight_decay_);
-}
-
-std::vector<Optimizer::Hyperparameter> Adamax::hyperparameters() {
-  return {{"lr", &options_.lr_},
-          {"betas.0", &options_.betas_.first},
-          {"betas.1", &options_.betas_.second},
-          {"eps", &options_.eps_},
-          {"weight_decay", &options_.weight_decay_}};
-}
-
-std::vector<Optimizer::BufferSpec> Adamax::buffer_specs() const { return {{"exp_avg", true}, {"exp_inf", true}}; }
-
-void Adamax::update(std::size_t i, const Tensor& grad) {
-  xg::detail::dispatch_floating("Adamax.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
-}
+std::vector<Optimizer::BufferSpec> Adamax::buffers_of(const AdamaxOptions&) { return {{"exp_avg", true}, {"exp_inf", true}}; }
 
 // Follows torch.optim.Adamax's single-tensor path operation by operation: clr in double, the
 // scalars rounded to T once; add_(x, alpha) is std::fma (see adam.cpp), the infinity norm is
 // torch.amax of (β₂u, |g| + ε), which propagates NaN, and addcdiv_ is θ + (−clr·m)/u.
 template <typename T>
-void Adamax::update_as(std::size_t i, const Tensor& grad) {
+void Adamax::update_as(std::size_t i, const Tensor& grad, bool) {
   const AdamaxOptions& o = options_;
-  if (!has_state(i)) {
-    buffer(0, i) = zeros(params_[i].shape(), params_[i].dtype());
-    buffer(1, i) = zeros(params_[i].shape(), params_[i].dtype());
-    mark_state(i);
-  }
-  const double t = static_cast<double>(increment_step(i));
+  const double t = static_cast<double>(step_count(i));
   const double beta1 = o.betas_.first;
   const T b1 = static_cast<T>(beta1), one_minus_b1 = static_cast<T>(1.0 - beta1);
   const T b2 = static_cast<T>(o.betas_.second), eps = static_cast<T>(o.eps_);
@@ -62,5 +36,9 @@ void Adamax::update_as(std::size_t i, const Tensor& grad) {
     p[j] = p[j] + neg_clr * m[j] / u[j];
   }
 }
+
+// OptimizerBase::update calls these (defined here, so instantiated here).
+template void Adamax::update_as<float>(std::size_t, const Tensor&, bool);
+template void Adamax::update_as<double>(std::size_t, const Tensor&, bool);
 
 }  // namespace xg::optim

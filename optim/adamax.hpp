@@ -24,21 +24,15 @@ struct AdamaxOptions {
 ///   θ ← θ − (γ / (1 − β₁ᵗ)) · m / u
 /// (γ = lr, λ = weight_decay). State: `state.<i>.step`, exp_avg, exp_inf. Throws
 /// std::invalid_argument for lr < 0, eps < 0, betas outside [0, 1), weight_decay < 0.
-class Adamax : public Optimizer {
+class Adamax : public AdamFamily<Adamax, AdamaxOptions> {
  public:
   Adamax(std::vector<Tensor> params, AdamaxOptions options = AdamaxOptions());
-  const AdamaxOptions& options() const { return options_; }
-
- protected:
-  std::vector<Hyperparameter> hyperparameters() override;
-  void validate_options() const override;
-  std::vector<BufferSpec> buffer_specs() const override;
-  void update(std::size_t i, const Tensor& grad) override;
 
  private:
+  friend OptimizerBase;
+  static std::vector<BufferSpec> buffers_of(const AdamaxOptions& o);
   template <typename T>
-  void update_as(std::size_t i, const Tensor& grad);
-  AdamaxOptions options_;
+  void update_as(std::size_t i, const Tensor& grad, bool fresh);
 };
 
 }  // namespace xg::optim

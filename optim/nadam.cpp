@@ -3,38 +3,27 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "autograd/creation.hpp"
 #include "autograd/detail/kernel_utils.hpp"
 
 namespace xg::optim {
 
 NAdam::NAdam(std::vector<Tensor> params, NAdamOptions options)
-    : Optimizer("NAdam", std::move(params), /*has_step=*/true), options_(options) {
-  validate_options();
-  init_state_slots();
+    : AdamFamily("NAdam", std::move(params), options, /*has_step=*/true) {}
+
+void NAdam::check_options(const std::string& optimizer, const NAdamOptions& o) {
+  AdamFamily::check_options(optimizer, o);
+  if (!(o.momentum_decay_ >= 0))
+    throw std::invalid_argument(optimizer + ": momentum_decay must be ≥ 0, got " + std::to_string(o.momentum_decay_));
 }
 
-void NAdam::validate_options() const {
-  detail::check_adam_options(name(), options_.lr_, options_.eps_, options_.betas_, options_.weight_decay_);
-  if (!(options_.momentum_decay_ >= 0))
-    throw std::invalid_argument("NAdam: momentum_decay must be ≥ 0, got " + std::to_string(options_.momentum_decay_));
+std::vector<Optimizer::Hyperparameter> NAdam::hyperparameters_of(NAdamOptions& o) {
+  std::vector<Hyperparameter> all = AdamFamily::hyperparameters_of(o);
+  all.push_back({"momentum_decay", &o.momentum_decay_});
+  return all;
 }
 
-std::vector<Optimizer::Hyperparameter> NAdam::hyperparameters() {
-  return {{"lr", &options_.lr_},
-          {"betas.0", &options_.betas_.first},
-          {"betas.1", &options_.betas_.second},
-          {"eps", &options_.eps_},
-          {"weight_decay", &options_.weight_decay_},
-          {"momentum_decay", &options_.momentum_decay_}};
-}
-
-std::vector<Optimizer::BufferSpec> NAdam::buffer_specs() const {
-  return {{"exp_avg", true}, {"exp_avg_sq", true}, {"mu_product", true, /*scalar=*/true}};
-}
-
-void NAdam::update(std::size_t i, const Tensor& grad) {
-  xg::detail::dispatch_floating("NAdam.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
+std::vector<Optimizer::BufferSpec> NAdam::buffers_of(const NAdamOptions&) {
+  return {{"exp_avg", true}, {"exp_avg_sq", true}, {"mu_product", true, /*scalar=*/true, /*initial=*/1.0}};
 }
 
 // Follows torch.optim.NAdam's single-tensor path operation by operation (conventions of
@@ -42,15 +31,9 @@ void NAdam::update(std::size_t i, const Tensor& grad) {
 // mu_product is PyTorch's float32 0-dim tensor (torch.tensor(1.)): Πₜ = Πₜ₋₁·μₜ is rounded to
 // its dtype, then read back as a Python float.
 template <typename T>
-void NAdam::update_as(std::size_t i, const Tensor& grad) {
+void NAdam::update_as(std::size_t i, const Tensor& grad, bool) {
   const NAdamOptions& o = options_;
-  if (!has_state(i)) {
-    buffer(0, i) = zeros(params_[i].shape(), params_[i].dtype());
-    buffer(1, i) = zeros(params_[i].shape(), params_[i].dtype());
-    buffer(2, i) = ones({}, kFloat32);
-    mark_state(i);
-  }
-  const double t = static_cast<double>(increment_step(i));
+  const double t = static_cast<double>(step_count(i));
   const double beta1 = o.betas_.first, beta2 = o.betas_.second;
   const double bias_correction2 = 1.0 - std::pow(beta2, t);
   const double mu = beta1 * (1.0 - 0.5 * std::pow(0.96, t * o.momentum_decay_));
@@ -66,9 +49,8 @@ void NAdam::update_as(std::size_t i, const Tensor& grad) {
     mu_product = static_cast<double>(*stored);
     mu_product_next = static_cast<double>(*stored * static_cast<M>(mu) * static_cast<M>(mu_next));
   });
-  const T b1 = static_cast<T>(beta1), one_minus_b1 = static_cast<T>(1.0 - beta1);
-  const T b2 = static_cast<T>(beta2), one_minus_b2 = static_cast<T>(1.0 - beta2);
-  const T weight_decay = static_cast<T>(o.weight_decay_), eps = static_cast<T>(o.eps_);
+  const detail::AdamMoments<T> moments(o.betas_, o.weight_decay_);
+  const T eps = static_cast<T>(o.eps_);
   const T bc2 = static_cast<T>(bias_correction2);
   const T grad_step = static_cast<T>(-o.lr_ * (1.0 - mu) / (1.0 - mu_product));
   const T momentum_step = static_cast<T>((-o.lr_ * mu_next) / (1.0 - mu_product_next));
@@ -78,14 +60,15 @@ void NAdam::update_as(std::size_t i, const Tensor& grad) {
   T* v = buffer(1, i).data<T>();
   const std::int64_t n = params_[i].numel();
   for (std::int64_t j = 0; j < n; ++j) {
-    T d = g[j];
-    if (o.weight_decay_ != 0.0) d = std::fma(weight_decay, p[j], d);
-    m[j] = std::fma(one_minus_b1, d, m[j] * b1);
-    v[j] = std::fma(one_minus_b2 * d, d, v[j] * b2);
+    const T d = moments(g[j], p[j], m[j], v[j]);
     const T denom = std::sqrt(v[j] / bc2) + eps;
     p[j] = p[j] + grad_step * d / denom;
     p[j] = p[j] + momentum_step * m[j] / denom;
   }
 }
+
+// OptimizerBase::update calls these (defined here, so instantiated here).
+template void NAdam::update_as<float>(std::size_t, const Tensor&, bool);
+template void NAdam::update_as<double>(std::size_t, const Tensor&, bool);
 
 }  // namespace xg::optim

@@ -28,21 +28,17 @@ struct NAdamOptions {
 /// (γ = lr, λ = weight_decay, ψ = momentum_decay). State: `state.<i>.step`, exp_avg, exp_avg_sq,
 /// mu_product (Πₜ, a 0-dim float32 tensor as PyTorch keeps it). Throws std::invalid_argument for
 /// lr < 0, eps < 0, betas outside [0, 1), weight_decay < 0, momentum_decay < 0.
-class NAdam : public Optimizer {
+class NAdam : public AdamFamily<NAdam, NAdamOptions> {
  public:
   NAdam(std::vector<Tensor> params, NAdamOptions options = NAdamOptions());
-  const NAdamOptions& options() const { return options_; }
-
- protected:
-  std::vector<Hyperparameter> hyperparameters() override;
-  void validate_options() const override;
-  std::vector<BufferSpec> buffer_specs() const override;
-  void update(std::size_t i, const Tensor& grad) override;
 
  private:
+  friend OptimizerBase;
+  static void check_options(const std::string& optimizer, const NAdamOptions& o);
+  static std::vector<Hyperparameter> hyperparameters_of(NAdamOptions& o);
+  static std::vector<BufferSpec> buffers_of(const NAdamOptions& o);
   template <typename T>
-  void update_as(std::size_t i, const Tensor& grad);
-  NAdamOptions options_;
+  void update_as(std::size_t i, const Tensor& grad, bool fresh);
 };
 
 }  // namespace xg::optim

@@ -18,6 +18,11 @@ void throw_invalid_option(const std::string& optimizer, const std::string& what,
   throw std::invalid_argument(optimizer + ": invalid " + what + ": " + format_number(value));
 }
 
+void check_non_negative(const std::string& optimizer, std::initializer_list<NonNegative> options) {
+  for (const NonNegative& o : options)
+    if (!(o.value >= 0.0)) throw_invalid_option(optimizer, o.what, o.value);
+}
+
 }  // namespace detail
 
 namespace {
@@ -67,11 +72,25 @@ void Optimizer::step() {
     const Tensor grad = params_[i].grad();
     if (!grad.defined()) continue;
     xg::detail::bump_version(params_[i]);  // an in-place update: graphs recorded before it must notice
-    update(i, grad);
+    const bool fresh = ensure_state(i);
+    if (has_step_) ++steps_[i];
+    update(i, grad, fresh);
   }
 }
 
 void Optimizer::init_state_slots() { buffers_.assign(buffer_specs().size(), std::vector<Tensor>(params_.size())); }
+
+bool Optimizer::ensure_state(std::size_t i) {
+  if (has_state(i)) return false;
+  const std::vector<BufferSpec> specs = buffer_specs();
+  for (std::size_t k = 0; k < specs.size(); ++k) {
+    if (!specs[k].active) continue;
+    buffers_[k][i] = specs[k].scalar ? full({}, specs[k].initial, kFloat32)
+                                     : full(params_[i].shape(), specs[k].initial, params_[i].dtype());
+    has_state_[i] = 1;
+  }
+  return has_state(i);
+}
 
 void Optimizer::zero_grad(bool set_to_none) {
   for (Tensor& p : params_) {

@@ -25,21 +25,15 @@ struct RAdamOptions {
 ///   else:      θ ← θ − m̂·γ
 /// (γ = lr, λ = weight_decay). State: `state.<i>.step`, exp_avg, exp_avg_sq. Throws
 /// std::invalid_argument for lr < 0, eps < 0, betas outside [0, 1), weight_decay < 0.
-class RAdam : public Optimizer {
+class RAdam : public AdamFamily<RAdam, RAdamOptions> {
  public:
   RAdam(std::vector<Tensor> params, RAdamOptions options = RAdamOptions());
-  const RAdamOptions& options() const { return options_; }
-
- protected:
-  std::vector<Hyperparameter> hyperparameters() override;
-  void validate_options() const override;
-  std::vector<BufferSpec> buffer_specs() const override;
-  void update(std::size_t i, const Tensor& grad) override;
 
  private:
+  friend OptimizerBase;
+  static std::vector<BufferSpec> buffers_of(const RAdamOptions& o);
   template <typename T>
-  void update_as(std::size_t i, const Tensor& grad);
-  RAdamOptions options_;
+  void update_as(std::size_t i, const Tensor& grad, bool fresh);
 };
 
 }  // namespace xg::optim

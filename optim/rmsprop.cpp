@@ -2,55 +2,35 @@
 
 #include <cmath>
 
-#include "autograd/creation.hpp"
-#include "autograd/detail/kernel_utils.hpp"
 
 namespace xg::optim {
 
 RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options)
-    : Optimizer("RMSprop", std::move(params), /*has_step=*/true), options_(options) {
-  validate_options();
-  init_state_slots();
+    : OptimizerBase("RMSprop", std::move(params), options, /*has_step=*/true) {}
+
+void RMSprop::check_options(const std::string& optimizer, const RMSpropOptions& o) {
+  detail::check_non_negative(optimizer, {{"learning rate", o.lr_},
+                                         {"epsilon value", o.eps_},
+                                         {"momentum value", o.momentum_},
+                                         {"weight_decay value", o.weight_decay_},
+                                         {"alpha value", o.alpha_}});
 }
 
-void RMSprop::validate_options() const {
-  const RMSpropOptions& o = options_;
-  if (!(o.lr_ >= 0.0)) detail::throw_invalid_option(name(), "learning rate", o.lr_);
-  if (!(o.eps_ >= 0.0)) detail::throw_invalid_option(name(), "epsilon value", o.eps_);
-  if (!(o.momentum_ >= 0.0)) detail::throw_invalid_option(name(), "momentum value", o.momentum_);
-  if (!(o.weight_decay_ >= 0.0)) detail::throw_invalid_option(name(), "weight_decay value", o.weight_decay_);
-  if (!(o.alpha_ >= 0.0)) detail::throw_invalid_option(name(), "alpha value", o.alpha_);
+std::vector<Optimizer::Hyperparameter> RMSprop::hyperparameters_of(RMSpropOptions& o) {
+  return {{"lr", &o.lr_}, {"alpha", &o.alpha_}, {"eps", &o.eps_}, {"weight_decay", &o.weight_decay_},
+          {"momentum", &o.momentum_}};
 }
 
-std::vector<Optimizer::Hyperparameter> RMSprop::hyperparameters() {
-  return {{"lr", &options_.lr_},
-          {"alpha", &options_.alpha_},
-          {"eps", &options_.eps_},
-          {"weight_decay", &options_.weight_decay_},
-          {"momentum", &options_.momentum_}};
-}
-
-std::vector<Optimizer::BufferSpec> RMSprop::buffer_specs() const {
-  return {{"square_avg", true}, {"momentum_buffer", options_.momentum_ > 0.0}, {"grad_avg", options_.centered_}};
-}
-
-void RMSprop::update(std::size_t i, const Tensor& grad) {
-  xg::detail::dispatch_floating("RMSprop.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
+std::vector<Optimizer::BufferSpec> RMSprop::buffers_of(const RMSpropOptions& o) {
+  return {{"square_avg", true}, {"momentum_buffer", o.momentum_ > 0.0}, {"grad_avg", o.centered_}};
 }
 
 // Follows torch.optim.RMSprop's single-tensor path operation by operation (scalars rounded to T;
 // ATen's fused add_/addcmul_ kernels are std::fma here, see adam.cpp).
 template <typename T>
-void RMSprop::update_as(std::size_t i, const Tensor& grad) {
+void RMSprop::update_as(std::size_t i, const Tensor& grad, bool) {
   const RMSpropOptions& o = options_;
   const bool use_momentum = o.momentum_ > 0.0;
-  if (!has_state(i)) {
-    buffer(0, i) = zeros(params_[i].shape(), params_[i].dtype());
-    if (use_momentum) buffer(1, i) = zeros(params_[i].shape(), params_[i].dtype());
-    if (o.centered_) buffer(2, i) = zeros(params_[i].shape(), params_[i].dtype());
-    mark_state(i);
-  }
-  increment_step(i);
   T* p = params_[i].data<T>();
   const T* g = grad.data<T>();
   T* square_avg = buffer(0, i).data<T>();
@@ -85,5 +65,9 @@ void RMSprop::update_as(std::size_t i, const Tensor& grad) {
     }
   }
 }
+
+// OptimizerBase::update calls these (defined here, so instantiated here).
+template void RMSprop::update_as<float>(std::size_t, const Tensor&, bool);
+template void RMSprop::update_as<double>(std::size_t, const Tensor&, bool);
 
 }  // namespace xg::optim

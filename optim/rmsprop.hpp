@@ -27,21 +27,17 @@ struct RMSpropOptions {
 /// (γ = lr, α = alpha, μ = momentum, λ = weight_decay). State: `state.<i>.step`, square_avg,
 /// momentum_buffer (μ > 0), grad_avg (centered). Throws std::invalid_argument for lr, eps,
 /// momentum, weight_decay or alpha < 0.
-class RMSprop : public Optimizer {
+class RMSprop : public OptimizerBase<RMSprop, RMSpropOptions> {
  public:
   RMSprop(std::vector<Tensor> params, RMSpropOptions options = RMSpropOptions());
-  const RMSpropOptions& options() const { return options_; }
-
- protected:
-  std::vector<Hyperparameter> hyperparameters() override;
-  void validate_options() const override;
-  std::vector<BufferSpec> buffer_specs() const override;
-  void update(std::size_t i, const Tensor& grad) override;
 
  private:
+  friend OptimizerBase;
+  static void check_options(const std::string& optimizer, const RMSpropOptions& o);
+  static std::vector<Hyperparameter> hyperparameters_of(RMSpropOptions& o);
+  static std::vector<BufferSpec> buffers_of(const RMSpropOptions& o);
   template <typename T>
-  void update_as(std::size_t i, const Tensor& grad);
-  RMSpropOptions options_;
+  void update_as(std::size_t i, const Tensor& grad, bool fresh);
 };
 
 }  // namespace xg::optim

@@ -2,54 +2,37 @@
 
 #include <cmath>
 
-#include "autograd/creation.hpp"
-#include "autograd/detail/kernel_utils.hpp"
 #include "autograd/format.hpp"
 
 namespace xg::optim {
 
 SGD::SGD(std::vector<Tensor> params, SGDOptions options)
-    : Optimizer("SGD", std::move(params), /*has_step=*/false), options_(options) {
-  validate_options();
-  init_state_slots();
-}
+    : OptimizerBase("SGD", std::move(params), options, /*has_step=*/false) {}
 
-void SGD::validate_options() const {
-  const SGDOptions& o = options_;
-  if (!(o.lr_ >= 0.0)) detail::throw_invalid_option(name(), "learning rate", o.lr_);
-  if (!(o.momentum_ >= 0.0)) detail::throw_invalid_option(name(), "momentum value", o.momentum_);
-  if (!(o.weight_decay_ >= 0.0)) detail::throw_invalid_option(name(), "weight_decay value", o.weight_decay_);
+void SGD::check_options(const std::string& optimizer, const SGDOptions& o) {
+  detail::check_non_negative(
+      optimizer, {{"learning rate", o.lr_}, {"momentum value", o.momentum_}, {"weight_decay value", o.weight_decay_}});
   if (o.nesterov_ && (o.momentum_ <= 0.0 || o.dampening_ != 0.0))
     throw std::invalid_argument("SGD: Nesterov momentum requires a momentum and zero dampening (momentum " +
                                 format_number(o.momentum_) + ", dampening " +
                                 format_number(o.dampening_) + ")");
 }
 
-std::vector<Optimizer::Hyperparameter> SGD::hyperparameters() {
-  return {{"lr", &options_.lr_},
-          {"momentum", &options_.momentum_},
-          {"dampening", &options_.dampening_},
-          {"weight_decay", &options_.weight_decay_}};
+std::vector<Optimizer::Hyperparameter> SGD::hyperparameters_of(SGDOptions& o) {
+  return {{"lr", &o.lr_}, {"momentum", &o.momentum_}, {"dampening", &o.dampening_}, {"weight_decay", &o.weight_decay_}};
 }
 
-std::vector<Optimizer::BufferSpec> SGD::buffer_specs() const { return {{"momentum_buffer", options_.momentum_ != 0.0}}; }
-
-void SGD::update(std::size_t i, const Tensor& grad) {
-  xg::detail::dispatch_floating("SGD.step", params_[i].dtype(), [&](auto tag) { update_as<decltype(tag)>(i, grad); });
+std::vector<Optimizer::BufferSpec> SGD::buffers_of(const SGDOptions& o) {
+  return {{"momentum_buffer", o.momentum_ != 0.0}};
 }
 
 // Mirrors torch.optim.SGD's single-tensor path operation by operation, with the scalars rounded
 // to T as PyTorch's kernels do: `add_(x, alpha)` is a fused multiply-add in ATen's CPU kernels, so
 // it is std::fma here (and nothing else is left for the compiler to contract differently).
 template <typename T>
-void SGD::update_as(std::size_t i, const Tensor& grad) {
+void SGD::update_as(std::size_t i, const Tensor& grad, bool first) {
   const SGDOptions& o = options_;
   const bool use_momentum = o.momentum_ != 0.0;
-  const bool first = use_momentum && !has_state(i);
-  if (first) {
-    buffer(0, i) = empty(params_[i].shape(), params_[i].dtype());
-    mark_state(i);
-  }
   T* p = params_[i].data<T>();
   const T* g = grad.data<T>();
   T* buf = use_momentum ? buffer(0, i).data<T>() : nullptr;
@@ -68,5 +51,9 @@ void SGD::update_as(std::size_t i, const Tensor& grad) {
     p[j] = std::fma(neg_lr, d, p[j]);
   }
 }
+
+// OptimizerBase::update calls these (defined here, so instantiated here).
+template void SGD::update_as<float>(std::size_t, const Tensor&, bool);
+template void SGD::update_as<double>(std::size_t, const Tensor&, bool);
 
 }  // namespace xg::optim

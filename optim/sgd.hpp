@@ -26,21 +26,17 @@ struct SGDOptions {
 /// (γ = lr, μ = momentum, τ = dampening, λ = weight_decay). State: `state.<i>.momentum_buffer`
 /// (only when μ ≠ 0). Throws std::invalid_argument for lr < 0, momentum < 0, weight_decay < 0,
 /// or nesterov without momentum or with dampening.
-class SGD : public Optimizer {
+class SGD : public OptimizerBase<SGD, SGDOptions> {
  public:
   SGD(std::vector<Tensor> params, SGDOptions options);
-  const SGDOptions& options() const { return options_; }
-
- protected:
-  std::vector<Hyperparameter> hyperparameters() override;
-  void validate_options() const override;
-  std::vector<BufferSpec> buffer_specs() const override;
-  void update(std::size_t i, const Tensor& grad) override;
 
  private:
+  friend OptimizerBase;
+  static void check_options(const std::string& optimizer, const SGDOptions& o);
+  static std::vector<Hyperparameter> hyperparameters_of(SGDOptions& o);
+  static std::vector<BufferSpec> buffers_of(const SGDOptions& o);
   template <typename T>
-  void update_as(std::size_t i, const Tensor& grad);
-  SGDOptions options_;
+  void update_as(std::size_t i, const Tensor& grad, bool fresh);
 };
 
 }  // namespace xg::optim

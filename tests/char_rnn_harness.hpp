@@ -1,13 +1,12 @@
 #pragma once
-// Shared by the tests that drive the char_rnn program (test_char_rnn, test_char_rnn_reliability)
-// and test_reliability.
-#include <unistd.h>
-
+// Shared by the tests that drive the char_rnn program (test_char_rnn, test_char_rnn_reliability,
+// the distributed char_rnn tests) and test_docs (slurp).
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "temp_dir.hpp"
 #include "xgrad.hpp"
 
 namespace xg::testing {
@@ -29,19 +28,5 @@ inline std::string make_corpus(const std::string& path, std::size_t chars) {
   std::ofstream(path) << text;
   return path;
 }
-
-/// A fresh directory under the system temp folder, removed with everything in it at scope exit.
-struct TempDir {
-  explicit TempDir(const std::string& prefix)
-      : path(std::filesystem::temp_directory_path() /
-             (prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++))) {
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string path;
-  static inline int counter = 0;
-};
 
 }  // namespace xg::testing

@@ -3,12 +3,12 @@
 //
 // A fixture file tests/fixtures/<dir>/<family>_<dtype>.safetensors (written by a generator in
 // tools/) holds cases "case<k>.<name>": metadata options (module, sizes, flags), the inputs
-// ("input", "h0", "c0", "target"), PyTorch's parameters ("param.<name>"), outputs ("out.<o>"),
-// random output weights ("w.<o>") and gradients ("grad.<input>", "grad.param.<name>"). For every
-// case the module is built from the metadata (by the test's Builder), PyTorch's parameters are
-// loaded with a strict load_state_dict (so our parameter names must equal PyTorch's), the outputs
-// are compared, L = Σ_o Σ w_o ⊙ out_o is backpropagated and the gradients of every float input
-// and every parameter are compared.
+// ("input", "input1", "input2", "h0", "c0", "target"), PyTorch's parameters ("param.<name>"),
+// outputs ("out.<o>"), random output weights ("w.<o>") and gradients ("grad.<input>",
+// "grad.param.<name>"). For every case the module is built from the metadata (by the test's
+// Builder), PyTorch's parameters are loaded with a strict load_state_dict (so our parameter names
+// must equal PyTorch's), the outputs are compared, L = Σ_o Σ w_o ⊙ out_o is backpropagated and
+// the gradients of every float input and every parameter are compared.
 //
 // Tolerance per element: |ours − torch| ≤ atol + rtol·|torch| with
 //   float32: rtol 1e-5, atol 1e-6;   float64: rtol 1e-10, atol 1e-12.
@@ -173,7 +173,7 @@ inline Report run_case(const Case& c, Dtype dtype, const Builder& build, double 
 
   // Fresh leaves (copies of the file's tensors) for the forward's arguments.
   Named inputs;
-  for (const char* name : {"input", "h0", "c0", "target"}) {
+  for (const char* name : {"input", "input1", "input2", "h0", "c0", "target"}) {
     if (!c.has(name)) continue;
     Tensor t = c.tensors.at(name).detach().clone();
     if (c.has(std::string("grad.") + name)) t.requires_grad_();

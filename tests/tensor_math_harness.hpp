@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "test_helpers.hpp"
+#include "gradgrad_helpers.hpp"
 
 namespace xg::testing {
 

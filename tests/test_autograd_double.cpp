@@ -1,11 +1,13 @@
 #define BOOST_TEST_MODULE autograd_double
 // Higher-order gradients: saved tensors re-attached under create_graph (the SavedVariable
 // mechanism), third derivatives, Hessian-vector products, gradient penalties, no leaks.
-#include "test_helpers.hpp"
+#include "gradgrad_helpers.hpp"
 
 #include <cmath>
 
 using namespace xg;
+using xg::testing::check_gradgrad;
+using xg::testing::check_gradient;
 
 namespace {
 Tensor grad_of(const Tensor& y, const Tensor& x, bool create_graph = true) {
@@ -87,15 +89,6 @@ BOOST_AUTO_TEST_CASE(saved_handles_are_detached_again_after_double_backward) {
 // ---- gradgradcheck --------------------------------------------------------------------------
 
 namespace {
-// Fails the test case with gradgradcheck's report (tolerances: GradcheckOptions' defaults,
-// eps 1e-6, atol 1e-5, rtol 1e-3, float64 central differences, unless given).
-void check_gradgrad(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs,
-                    const GradcheckOptions& options = {}) {
-  const GradcheckResult r = autograd::gradgradcheck(fn, inputs, {}, options);
-  BOOST_TEST(r.checked_elements > 0, "gradgradcheck checked no element");
-  BOOST_TEST(r.ok, r.message);
-}
-
 // y = x² whose backward 2·g·x reads x as a constant: first order right, second order wrong.
 Tensor square_with_constant_backward(const Tensor& x) {
   Tensor out = mul(x.detach(), x.detach());
@@ -120,7 +113,7 @@ BOOST_AUTO_TEST_CASE(gradgradcheck_with_given_grad_outputs) {
 
 BOOST_AUTO_TEST_CASE(gradgradcheck_detects_a_wrong_second_derivative) {
   Tensor x = xg::testing::leaf({3}, 14);
-  BOOST_TEST(gradcheck([](const std::vector<Tensor>& in) { return square_with_constant_backward(in[0]); }, {x}).ok);
+  check_gradient([](const std::vector<Tensor>& in) { return square_with_constant_backward(in[0]); }, {x});
   const GradcheckResult r =
       autograd::gradgradcheck([](const std::vector<Tensor>& in) { return square_with_constant_backward(in[0]); }, {x});
   BOOST_TEST(!r.ok);
@@ -217,12 +210,11 @@ BOOST_AUTO_TEST_CASE(gradient_penalty_through_mlp) {
   const Tensor x = xg::testing::leaf({4, 3}, 31).detach();
   auto d = [&p](const Tensor& in) { return linear(tanh(linear(in, p[0], p[1])), p[2], p[3]); };
   // d penalty / dθ against float64 central differences (gradcheck's tolerances).
-  const GradcheckResult r = gradcheck(
+  check_gradient(
       [&](const std::vector<Tensor>& q) {
         return gradient_penalty([&q](const Tensor& in) { return linear(tanh(linear(in, q[0], q[1])), q[2], q[3]); }, x);
       },
       p);
-  BOOST_TEST(r.ok, r.message);
   const auto [before, after] = train_penalty(d, x, p, 0.05, 30);
   BOOST_TEST(after < 0.5 * before, "penalty " << before << " -> " << after);
 }
@@ -237,9 +229,7 @@ BOOST_AUTO_TEST_CASE(gradient_penalty_through_lstm) {
   for (const Tensor& t : head->parameters()) params.push_back(t);
   const Tensor x = xg::testing::leaf({4, 2, 2}, 41).detach();  // (L, N, in)
   auto d = [&](const Tensor& in) { return head->forward(lstm->forward(in).first); };
-  const GradcheckResult r =
-      gradcheck([&](const std::vector<Tensor>&) { return gradient_penalty(d, x); }, params);
-  BOOST_TEST(r.ok, r.message);
+  check_gradient([&](const std::vector<Tensor>&) { return gradient_penalty(d, x); }, params);
   const auto [before, after] = train_penalty(d, x, params, 0.1, 30);
   BOOST_TEST(after < 0.5 * before, "penalty " << before << " -> " << after);
 }

@@ -3,7 +3,7 @@
 // tensors with their version check, saved_data, non-differentiable outputs, dirty inputs,
 // needs_input_grad, several outputs in one node, and a backward written in xg ops that supports
 // create_graph (second derivatives).
-#include "test_helpers.hpp"
+#include "gradgrad_helpers.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -13,6 +13,8 @@ using namespace xg;
 using xg::autograd::AutogradContext;
 using xg::autograd::Function;
 using xg::autograd::variable_list;
+using xg::testing::check_gradgrad;
+using xg::testing::check_gradgrad_multi;
 using xg::testing::check_gradient;
 using xg::testing::check_throws;
 using xg::testing::leaf;
@@ -204,12 +206,8 @@ BOOST_AUTO_TEST_CASE(function_without_grad_records_nothing) {
 BOOST_AUTO_TEST_CASE(function_gradgradcheck) {
   // Second derivatives of the custom ops against float64 central differences of their first
   // derivatives (gradgradcheck's default tolerances): the custom backwards are written in xg ops.
-  auto check = [](const GradcheckResult& r) {
-    BOOST_TEST(r.checked_elements > 0);
-    BOOST_TEST(r.ok, r.message);
-  };
-  check(gradgradcheck([](const std::vector<Tensor>& in) { return CubeWithMask::apply(in[0])[0]; }, {leaf({2, 3}, 20)}));
-  check(gradgradcheck([](const std::vector<Tensor>& in) { return ProductAndSum::apply(in[0], in[1]); },
-                      {leaf({3}, 21), leaf({3}, 22)}));
-  check(gradgradcheck([](const std::vector<Tensor>& in) { return MulConstant::apply(in[0], -1.5); }, {leaf({4}, 23)}));
+  check_gradgrad([](const std::vector<Tensor>& in) { return CubeWithMask::apply(in[0])[0]; }, {leaf({2, 3}, 20)});
+  check_gradgrad_multi([](const std::vector<Tensor>& in) { return ProductAndSum::apply(in[0], in[1]); },
+                       {leaf({3}, 21), leaf({3}, 22)});
+  check_gradgrad([](const std::vector<Tensor>& in) { return MulConstant::apply(in[0], -1.5); }, {leaf({4}, 23)});
 }

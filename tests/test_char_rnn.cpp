@@ -33,9 +33,8 @@ struct Run {
 
 // Runs the program with `args` (after `launcher`, e.g. "taskset -c 0 "), capturing stdout and stderr.
 Run run(const std::string& args, const std::string& launcher = "") {
-  const std::string dir = fs::temp_directory_path() / ("xgrad_char_rnn_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string out = dir + "/stdout", err = dir + "/stderr";
+  static const TempDir dir("xgrad_char_rnn");  // removed at exit
+  const std::string out = dir.file("stdout"), err = dir.file("stderr");
   const int raw = std::system((launcher + kBinary + " " + args + " >" + out + " 2>" + err).c_str());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
 }

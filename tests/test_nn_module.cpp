@@ -1,4 +1,5 @@
 #define BOOST_TEST_MODULE nn_module
+#include "temp_dir.hpp"
 #include "test_helpers.hpp"
 
 #include <cmath>
@@ -125,13 +126,13 @@ BOOST_AUTO_TEST_CASE(save_and_load_round_trip_bit_exact) {
   Model a;
   manual_seed(6);
   Model b;
-  const std::string path = "/tmp/xgrad_test_module_" + std::to_string(::getpid()) + ".safetensors";
+  const xg::testing::TempDir dir("xgrad_module");
+  const std::string path = dir.file("model.safetensors");
   a.save(path, {{"note", "test"}});
   b.load(path);
   for (std::size_t i = 0; i < a.parameters().size(); ++i)
     BOOST_TEST(a.parameters()[i].to_vector() == b.parameters()[i].to_vector());
   BOOST_TEST(load_safetensors(path).metadata.at("note") == "test");
-  std::remove(path.c_str());
 }
 
 BOOST_AUTO_TEST_CASE(module_repr_is_pytorch_like) {

@@ -2,21 +2,14 @@
 #include "optim_test_helpers.hpp"
 
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
-#include "autograd/serialization.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/adamax.hpp"
 #include "optim/radam.hpp"
-#include "optim/clip_grad.hpp"
-#include "optim/lr_scheduler.hpp"
 #include "optim/rmsprop.hpp"
 #include "optim/sgd.hpp"
 

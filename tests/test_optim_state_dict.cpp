@@ -1,5 +1,6 @@
 #define BOOST_TEST_MODULE optim_state_dict
 #include "optim_test_helpers.hpp"
+#include "temp_dir.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -8,7 +9,6 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
 #include "autograd/serialization.hpp"
 #include "optim/adagrad.hpp"
@@ -28,10 +28,6 @@ using namespace xg::testing;
 // Optimizer and scheduler state dicts: names, values, bit-identical resume through a file.
 
 namespace {
-
-std::string temp_path(const std::string& stem) {
-  return "/tmp/xgrad_test_optim_" + stem + "_" + std::to_string(::getpid()) + ".safetensors";
-}
 
 // Deterministic gradients; parameter 1 has none at step 3.
 void set_grads(std::vector<Tensor>& params, int step) {
@@ -69,10 +65,10 @@ void check_resume(const Factory& factory, Dtype dtype, const std::string& stem) 
   }
   StateDict saved = first_opt->state_dict();
   for (const auto& [key, t] : first_sched.state_dict()) saved.insert("scheduler." + key, t);
-  const std::string path = temp_path(stem);
+  const TempDir dir("xgrad_optim_state_dict");
+  const std::string path = dir.file(stem + ".safetensors");
   save_safetensors(path, saved);
   const StateDict loaded = load_safetensors(path).tensors;
-  std::remove(path.c_str());
 
   std::vector<Tensor> resumed = leaves(first);
   auto resumed_opt = factory(resumed);

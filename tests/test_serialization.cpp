@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE serialization
+#include "temp_dir.hpp"
 #include "test_helpers.hpp"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,32 +20,9 @@
 
 using namespace xg;
 using xg::testing::check_throws;
+using xg::testing::TempDir;
 
 namespace {
-
-// A fresh folder per test case, removed (with its files) afterwards.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/xgrad_serialization_XXXXXX";
-    BOOST_TEST_REQUIRE(mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    for (const std::string& f : files()) std::remove((path + "/" + f).c_str());
-    ::rmdir(path.c_str());
-  }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-  std::vector<std::string> files() const {
-    std::vector<std::string> names;
-    if (DIR* d = opendir(path.c_str())) {
-      while (dirent* e = readdir(d))
-        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
-      closedir(d);
-    }
-    return names;
-  }
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

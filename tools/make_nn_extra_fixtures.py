@@ -1,10 +1,14 @@
 """Writes tests/fixtures/nn_extra/<family>_float64.safetensors (run with /usr/bin/python3, PyTorch 1.13):
 parity fixtures for LayerNorm, the activation modules (GELU, SiLU, LeakyReLU, ELU, Softplus,
-Hardtanh, LogSigmoid) and Flatten/Unflatten, replayed by tests/test_nn_modules_extra.cpp.
+Hardtanh, LogSigmoid), Flatten/Unflatten (replayed by tests/test_nn_modules_extra.cpp), Bilinear
+(tests/test_nn_bilinear.cpp) and Embedding's max_norm, scale_grad_by_freq and from_pretrained
+(tests/test_nn_embedding.cpp).
 
-Families: layer_norm, activation, flatten. The layout is tools/make_nn_fixtures.py's (its Writer):
-per case the metadata (module and its options, lists as "4,5"), "input", "param.<name>",
-"out.output", "w.output", "grad.input" and "grad.param.<name>".
+Families: layer_norm, activation, flatten, bilinear, embedding_options. embedding_options cases also
+hold "after.weight": the weight after the forward (max_norm renormalises looked-up rows in place).
+The layout is tools/make_nn_fixtures.py's (its Writer): per case the metadata (module and its
+options, lists as "4,5"), "input" (Bilinear: "input1", "input2"), "param.<name>", "out.output",
+"w.output", "grad.<input>" and "grad.param.<name>".
 """
 import os
 import sys
@@ -82,12 +86,64 @@ def flatten_cases():
     wr.save("flatten")
 
 
+def bilinear_cases():
+    wr = Writer(DTYPE)
+    in1, in2, out = 3, 4, 5
+    for bias in (True, False):
+        for batch in ((6,), (2, 3), ()):
+            wr.seed()
+            m = torch.nn.Bilinear(in1, in2, out, bias=bias).to(DTYPE)
+            x1 = randn(*batch, in1, dtype=DTYPE)
+            x2 = randn(*batch, in2, dtype=DTYPE)
+            opts = dict(module="Bilinear", in1_features=in1, in2_features=in2, out_features=out, bias=flag(bias))
+            wr.add(opts, m, {"input1": x1, "input2": x2}, lambda m, i: {"output": m(i["input1"], i["input2"])},
+                   ["input1", "input2"])
+    wr.save("bilinear")
+
+
+def embedding_options_cases():
+    wr = Writer(DTYPE)
+    num, dim = 7, 4
+    # Index 2 repeats (renormalised once, gradient summed); rows 0, 5 and 6 are never looked up (left
+    # alone). Weights ~ 1.5·N(0, 1): norms around 3, so max_norm 2.5 rescales some rows and not others.
+    indices = torch.tensor([[1, 2, 4], [2, 3, 2]])
+    for padding_idx in (None, 3):
+        for max_norm, norm_type, by_freq in ((None, 2.0, False), (2.5, 2.0, False), (2.5, 1.0, False),
+                                             (1.5, 3.5, False), (2.0, float("inf"), False), (None, 2.0, True),
+                                             (2.5, 2.0, True)):
+            wr.seed()
+            m = torch.nn.Embedding(num, dim, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                                   scale_grad_by_freq=by_freq).to(DTYPE)
+            with torch.no_grad():
+                m.weight.copy_(randn(num, dim, dtype=DTYPE) * 1.5)
+            opts = dict(module="Embedding", num_embeddings=num, embedding_dim=dim,
+                        padding_idx="none" if padding_idx is None else padding_idx,
+                        max_norm="none" if max_norm is None else repr(max_norm), norm_type=repr(norm_type),
+                        scale_grad_by_freq=flag(by_freq))
+            k = wr.count
+            wr.add(opts, m, {"input": indices.clone()}, forward, [])
+            wr.tensors[f"case{k}.after.weight"] = m.weight.detach().clone()
+    # from_pretrained(freeze=False) with max_norm: the given tensor is the weight (no copy of it is
+    # renormalised elsewhere).
+    wr.seed()
+    pretrained = randn(num, dim, dtype=DTYPE) * 1.5
+    m = torch.nn.Embedding.from_pretrained(pretrained.clone(), freeze=False, max_norm=2.0)
+    opts = dict(module="Embedding", num_embeddings=num, embedding_dim=dim, padding_idx="none", max_norm=repr(2.0),
+                norm_type=repr(2.0), scale_grad_by_freq=flag(False), from_pretrained=flag(True))
+    k = wr.count
+    wr.add(opts, m, {"input": indices.clone()}, forward, [])
+    wr.tensors[f"case{k}.after.weight"] = m.weight.detach().clone()
+    wr.save("embedding_options")
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     make_nn_fixtures.OUT_DIR = OUT_DIR  # Writer.save writes into the module's OUT_DIR
     layer_norm_cases()
     activation_cases()
     flatten_cases()
+    bilinear_cases()
+    embedding_options_cases()
 
 
 if __name__ == "__main__":
