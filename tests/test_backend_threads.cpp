@@ -1,16 +1,24 @@
 #define BOOST_TEST_MODULE backend_threads
-// Intra-op threads. The default thread count: the CPUs this process may use (affinity mask, cgroup
+// Intra-op threads: results independent of the thread count, several user threads at once, a
+// forked child. The default thread count: the CPUs this process may use (affinity mask, cgroup
 // CPU quota), not the machine's core count. The cgroup parsers are tested on the texts the kernel writes; the
 // default itself end to end in test_char_rnn (`taskset -c 0 char_rnn` reports 1 thread).
 #include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
 
+#include "autograd/detail/blas.hpp"
 #include "autograd/detail/cpu_quota.hpp"
 #include "autograd/detail/parallel.hpp"
 #include "xgrad.hpp"
@@ -157,4 +165,64 @@ BOOST_AUTO_TEST_CASE(parallel_blocks_rethrows_a_block_exception_on_the_caller) {
                                                     }),
                         std::runtime_error,
                         [](const std::runtime_error& e) { return std::string(e.what()) == "block 11 failed"; });
+}
+
+// ---- Kernels called from several user threads, and in a forked child ----------------------------
+
+BOOST_AUTO_TEST_CASE(split_products_from_two_user_threads_are_correct) {
+  // Two user threads hammer products cut into blocks (both enter the same oneTBB arena at once),
+  // with pauses long enough for the workers to fall asleep between bursts; every result must
+  // equal the single-threaded one.
+  const ScopedThreads two(2);
+  const std::int64_t m = 64, n = 128, k = 96;  // 786k MACs: two blocks
+  std::vector<float> a(m * k), b(k * n);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>((i * 7919) % 97) / 97.0f - 0.5f;
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>((i * 104729) % 89) / 89.0f - 0.5f;
+  std::vector<float> expected(m * n);
+  {
+    const ScopedThreads one(1);
+    xg::detail::gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, expected.data(), n);
+  }
+  std::atomic<int> mismatches{0};
+  auto user = [&] {
+    std::vector<float> c(m * n);
+    for (int iter = 0; iter < 300; ++iter) {
+      xg::detail::gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+      if (std::memcmp(c.data(), expected.data(), c.size() * sizeof(float)) != 0) ++mismatches;
+      if (iter % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  std::thread t1(user), t2(user);
+  t1.join();
+  t2.join();
+  BOOST_TEST(mismatches.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(split_products_work_in_a_forked_child) {
+  // fork() copies only the calling thread: a child that handed blocks to the parent's oneTBB
+  // workers would wait forever. The child must compute every block itself and exit normally
+  // (static destructors included).
+  const ScopedThreads two(2);
+  const std::int64_t m = 64, n = 128, k = 96;  // two blocks
+  std::vector<float> a(m * k, 0.25f), b(k * n, -0.5f), c(m * n, 0.0f);
+  xg::detail::gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, c.data(), n);  // workers now running
+  const pid_t child = fork();
+  BOOST_TEST_REQUIRE(child >= 0);
+  if (child == 0) {
+    std::vector<float> d(m * n, 1.0f);
+    xg::detail::gemm(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, d.data(), n);
+    std::exit(d == c ? 0 : 3);  // exit(), not _exit(): runs static destructors in the child
+  }
+  int status = -1;
+  for (int waited_ms = 0; waited_ms < 30000; waited_ms += 10) {
+    if (waitpid(child, &status, WNOHANG) == child) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (waitpid(child, &status, WNOHANG) == 0) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    BOOST_FAIL("the forked child hung for 30 s");
+  }
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0);
 }
