@@ -87,9 +87,9 @@ void ensure_runtime_initialized() {
     configured_threads = std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("OMP_NUM_THREADS")
                              ? openblas_get_num_threads()
                              : detail::available_cpus();
-    // OpenBLAS itself always runs single-threaded: xgrad splits large products into a fixed
-    // number of parts by shape and runs those in parallel (blas.cpp), so results never depend
-    // on the thread count.
+    // OpenBLAS itself always runs single-threaded: xgrad cuts large products into blocks by shape
+    // and its OpenMP threads run those (blas.cpp), so results never depend on the thread count
+    // and OpenBLAS's own pool never competes with OpenMP's for the cores.
     openblas_set_num_threads(1);
   });
 }
@@ -123,7 +123,7 @@ std::string backend_summary() {
   std::string blas = info.blas.substr(0, info.blas.find(" NO_") == std::string::npos ? info.blas.size()
                                                                                      : info.blas.find(" NO_"));
   return blas + ", kernel " + info.kernel + " (" + info.kernel_source + "), " + std::to_string(info.threads) +
-         " BLAS thread" + (info.threads == 1 ? "" : "s") + ", simd " + info.simd;
+         " thread" + (info.threads == 1 ? "" : "s") + ", simd " + info.simd;
 }
 
 void set_num_threads(int threads) {

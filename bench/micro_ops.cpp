@@ -125,8 +125,8 @@ BENCHMARK_TEMPLATE(BM_Unary, sigmoid_op)->Name("BM_Sigmoid");
 BENCHMARK_TEMPLATE(BM_UnaryForwardBackward, tanh_op)->Name("BM_TanhForwardBackward");
 BENCHMARK_TEMPLATE(BM_UnaryForwardBackward, sigmoid_op)->Name("BM_SigmoidForwardBackward");
 
-// Threading of elementwise kernels: the same op with 1 and 2 threads (Arg = threads). Wall
-// time (UseRealTime), since with 2 threads CPU time counts both cores.
+// Threading: the same kernel with 1, 2 and 4 threads (Arg = threads; 4 oversubscribes a 2-core
+// machine). Wall time (UseRealTime), since with several threads CPU time counts every core.
 void BM_TanhThreads(benchmark::State& state) {
   xg::set_num_threads(static_cast<int>(state.range(0)));
   xg::Generator g(6);
@@ -135,7 +135,20 @@ void BM_TanhThreads(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 32 * 512);
   xg::set_num_threads(1);
 }
-BENCHMARK(BM_TanhThreads)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_TanhThreads)->Arg(1)->Arg(2)->Arg(4)->UseRealTime();
+
+// A batch-32 recurrent step's product (32, 512)·(512, 512), and batch 1's (1, 1024)·(1024, 1024).
+void BM_MatmulThreads(benchmark::State& state) {
+  xg::set_num_threads(static_cast<int>(state.range(0)));
+  xg::Generator g(9);
+  const std::int64_t rows = state.range(1), k = state.range(2);
+  const xg::Tensor a = xg::randn({rows, k}, g), w = xg::randn({k, k}, g);
+  for (auto _ : state) benchmark::DoNotOptimize(xg::matmul(a, w).raw_data());
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(rows * k * k) * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+  xg::set_num_threads(1);
+}
+BENCHMARK(BM_MatmulThreads)->ArgsProduct({{1, 2, 4}, {32}, {512}})->ArgsProduct({{1, 2, 4}, {1}, {1024}})->UseRealTime();
 
 // The char-RNN loss: (T·B, V) = (3200, 65) logits, forward + backward.
 void BM_CrossEntropyThreads(benchmark::State& state) {
@@ -151,7 +164,7 @@ void BM_CrossEntropyThreads(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 3200 * 65);
   xg::set_num_threads(1);
 }
-BENCHMARK(BM_CrossEntropyThreads)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_CrossEntropyThreads)->Arg(1)->Arg(2)->Arg(4)->UseRealTime();
 
 // The generic (indexing) layer, issue 12: shapes from the issue's speed table. Forward only,
 // no grad: what the kernel costs.

@@ -2,11 +2,12 @@
 # Side-by-side char-RNN training throughput, xgrad vs libtorch, written into bench/RESULTS.md.
 #
 #   bench/run.sh [--quick] [--repeats R] [--threads K] [--no-build] [--model rnn|lstm|gru]
+#                [--baseline BIN]   (another char_rnn_throughput, e.g. an older xgrad, run alongside)
 #
 # Builds Release in build-bench/, measures the machine's sgemm peak with K threads, then runs the
 # grid H ∈ {128, 256, 512, 1024} × L ∈ {1, 2} × B ∈ {1, 32}, T = 100 (--quick: R = 1,
 # H ∈ {128, 512}, L = 2), alternating xgrad and libtorch at each point (A B A B …, R repeats each,
-# median chars/s). Both processes get the same OPENBLAS_CORETYPE (the kernel xgrad reports), the
+# median chars/s; with K > 1 xgrad also runs on 1 thread for the scaling column). Both processes get the same OPENBLAS_CORETYPE (the kernel xgrad reports), the
 # same thread count, and OMP_WAIT_POLICY=PASSIVE (unless set by the caller; xgrad has no OpenMP,
 # libtorch's spinning OpenMP workers otherwise starve OpenBLAS's threads on a shared 2-core box).
 # The grid table replaces whatever is between <!-- grid:begin --> and <!-- grid:end --> in
@@ -23,6 +24,7 @@ REPEATS=""
 THREADS=2
 BUILD_FIRST=1
 MODEL=rnn
+BASELINE=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -30,6 +32,7 @@ while [[ $# -gt 0 ]]; do
     --threads) THREADS="${2:?--threads needs a value}"; shift ;;
     --no-build) BUILD_FIRST=0 ;;
     --model) MODEL="${2:?--model needs rnn, lstm or gru}"; shift ;;
+    --baseline) BASELINE="${2:?--baseline needs a char_rnn_throughput binary}"; shift ;;
     -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown flag '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -86,6 +89,14 @@ for H in "${HS[@]}"; do
             --warmup "$(warmup_for "$H")" --threads "$THREADS" --vocab "$V" --embed "$E" --model "$MODEL")
       for ((r = 1; r <= REPEATS; r++)); do
         line="$("$XG" "${ARGS[@]}")"; echo "$line" | tee -a "$RAW" >&2
+        if [[ $THREADS -gt 1 ]]; then  # xgrad on one thread too: the scaling column
+          ONE=("${ARGS[@]}")
+          for i in "${!ONE[@]}"; do [[ ${ONE[$i]} == --threads ]] && ONE[$((i + 1))]=1; done
+          line="$("$XG" "${ONE[@]}" | sed 's/"impl":"xgrad"/"impl":"xgrad_1thread"/')"; echo "$line" | tee -a "$RAW" >&2
+        fi
+        if [[ -n $BASELINE ]]; then
+          line="$("$BASELINE" "${ARGS[@]}" | sed 's/"impl":"xgrad"/"impl":"xgrad_baseline"/')"; echo "$line" | tee -a "$RAW" >&2
+        fi
         if [[ $HAVE_TORCH == 1 ]]; then
           line="$("$TORCH" "${ARGS[@]}")"; echo "$line" | tee -a "$RAW" >&2
         fi
@@ -98,7 +109,7 @@ ELAPSED=$(( $(date +%s) - START ))
 MACHINE="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores"
 DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
-export RAW RESULTS PEAK_JSON COMMAND MACHINE DATE LOAD ELAPSED THREADS REPEATS V E T MODEL
+export RAW RESULTS PEAK_JSON COMMAND MACHINE DATE LOAD ELAPSED THREADS REPEATS V E T MODEL BASELINE
 python3 - <<'PY'
 import json, os, statistics
 from collections import defaultdict
@@ -132,8 +143,14 @@ def fmt(x, spec):
 rows = []
 for (H, L, B, T) in sorted(runs, key=lambda k: (k[0], k[1], k[2])):
     xg, th = runs[(H, L, B, T)].get("xgrad", []), runs[(H, L, B, T)].get("libtorch", [])
+    x1 = runs[(H, L, B, T)].get("xgrad_1thread", [])
+    xb = runs[(H, L, B, T)].get("xgrad_baseline", [])
     fpc = flops_per_char(H, L)
-    cx, ct = med(xg, "chars_per_s"), med(th, "chars_per_s")
+    cx, ct, c1 = med(xg, "chars_per_s"), med(th, "chars_per_s"), med(x1, "chars_per_s")
+    speedup = cx / c1 if cx and c1 else None
+    cb = med(xb, "chars_per_s")
+    baseline = f" | {fmt(cb, ',.0f')} | {fmt(cx / cb if cx and cb else None, '.2f')}×" if env["BASELINE"] else ""
+    scaling = f"{speedup:.2f}× ({speedup / int(env['THREADS']) * 100:.0f} %)" if speedup else "n/a"
     ratio = cx / ct if cx and ct else None
     # Fastest single step of all runs: the least disturbed by other processes on a shared machine.
     mx = min((r["min_step_ms"] for r in xg), default=None)
@@ -145,7 +162,7 @@ for (H, L, B, T) in sorted(runs, key=lambda k: (k[0], k[1], k[2])):
                 f"| {fmt(ratio_min, '.2f')}× | {fmt(med(xg, 'peak_rss_mib'), '.0f')} / {fmt(med(th, 'peak_rss_mib'), '.0f')} "
                 f"| {fmt(fpc / 1e6, '.2f')} | {fmt(px, '.1f')}% / {fmt(pt, '.1f')}% "
                 f"| {fmt(med(xg, 'minor_faults_per_step'), '.0f')} / {fmt(med(th, 'minor_faults_per_step'), '.0f')} "
-                f"| {fmt(med(xg, 'loss'), '.3f')} / {fmt(med(th, 'loss'), '.3f')} |")
+                f"| {fmt(med(xg, 'loss'), '.3f')} / {fmt(med(th, 'loss'), '.3f')} | {scaling}{baseline} |")
 
 kernels = sorted({r["blas_kernel"] for v in runs.values() for rs in v.values() for r in rs})
 section = f"""<!-- {MARK}:begin -->
@@ -156,8 +173,8 @@ section = f"""<!-- {MARK}:begin -->
 - Step: Embedding({V}, {E}) → {LAYER}({E}, H, L) → Linear(H, {V}) → cross_entropy → backward → clip_grad_norm_(5) → Adam(2e-3),
   T = {env['T']}, synthetic random tokens, h0 = 0 every step. chars/s = B·T / median step time;
   each cell is the median over {env['REPEATS']} run(s) per implementation, run alternately (xgrad, libtorch, xgrad, …).
-- Both processes: {env['THREADS']} threads (xgrad: OpenBLAS threads; libtorch: `torch::set_num_threads`, OpenBLAS threads,
-  1 inter-op thread), `OPENBLAS_CORETYPE` pinned to the kernel xgrad reports (reported kernels: {', '.join(kernels)}),
+- Both processes: {env['THREADS']} threads (xgrad: oneTBB threads over blocks fixed by shape, OpenBLAS single-threaded;
+  libtorch: `torch::set_num_threads`, OpenBLAS threads, 1 inter-op thread), `OPENBLAS_CORETYPE` pinned to the kernel xgrad reports (reported kernels: {', '.join(kernels)}),
   `OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}`.
 - Peak: OpenBLAS sgemm 1024³ with {peak['threads']} threads, best of 20: **{peak_gflops:.1f} GFLOP/s** (median {peak['median_gflops']:.1f}).
   FLOPs/char ≈ 6·G·Σ_layers(H·H_in + H·H) + 6·H·V with G = {GATES} gate blocks; % peak = chars/s · FLOPs/char / peak.
@@ -165,9 +182,11 @@ section = f"""<!-- {MARK}:begin -->
   average above says how busy it was. Single runs can be off by 2× or more; compare ratios from
   the same run, not absolute numbers across runs. "Ratio of fastest steps" compares the single fastest
   step of each implementation over all its runs (libtorch ms / xgrad ms), which other processes disturb least.
+{"- Baseline: `" + env["BASELINE"] + "` (another xgrad build), run in the same alternation; last two columns." + chr(10) if env["BASELINE"] else ""}- Scaling: xgrad's chars/s with {env['THREADS']} threads over its chars/s with 1 thread (same point, runs interleaved),
+  and that speed-up per thread (efficiency).
 
-| point | xgrad chars/s | libtorch chars/s | ratio xgrad/libtorch | ratio of fastest steps | peak RSS MiB (xgrad / libtorch) | MFLOP/char | % of peak (xgrad / libtorch) | minor faults/step (xgrad / libtorch) | final loss (xgrad / libtorch) |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| point | xgrad chars/s | libtorch chars/s | ratio xgrad/libtorch | ratio of fastest steps | peak RSS MiB (xgrad / libtorch) | MFLOP/char | % of peak (xgrad / libtorch) | minor faults/step (xgrad / libtorch) | final loss (xgrad / libtorch) | xgrad 1 → {env['THREADS']} threads |{" baseline chars/s | xgrad/baseline |" if env["BASELINE"] else ""}
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{"---:|---:|" if env["BASELINE"] else ""}
 """ + "\n".join(rows) + f"\n<!-- {MARK}:end -->"
 
 path = env["RESULTS"]

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libxtensor-dev libxtensor-blas-dev libxsimd-dev xtl-dev
   libopenblas-dev
+  libtbb-dev           # oneTBB: xgrad's intra-op threads (autograd/detail/parallel.cpp)
   libboost-test-dev
   nlohmann-json3-dev   # safetensors JSON header
   libcli11-dev         # char_rnn's command line

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE reliability
 // The autograd graph is freed after every training step: the char_rnn model trained in process
 // leaves only its parameters' gradient sinks alive between steps. (Split BLAS products under
-// threads and fork: test_blas_threads; docs/errors.md's citations: test_docs.)
+// threads and fork: test_backend_threads; docs/errors.md's citations: test_docs.)
 #include "test_helpers.hpp"
 
 #include "examples/char_rnn/model.hpp"

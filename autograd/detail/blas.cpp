@@ -45,23 +45,43 @@ void call_gemv(bool trans, std::int64_t rows, std::int64_t cols, const double* a
               static_cast<blasint>(incx), 1.0, y, static_cast<blasint>(incy));
 }
 
-// y += op(M)·x, M row-major rows×cols. Products of at least kSplitGemvMacs are cut in two along
-// the output (at a multiple of 16) and the halves run on two threads: at batch 1 a recurrent
-// step is bound by reading the weight matrix, and two cores each keeping half of it in their own
-// L2 cache read it about twice as fast. As for gemm, the cut depends on the shape alone.
-constexpr double kSplitGemvMacs = 1 << 17;
+// Blocks along one dimension of a product's output: `extent` cut into pieces of a multiple of 16
+// (OpenBLAS's micro-kernels work on tiles of up to 16, so only the last piece has a ragged edge)
+// and at least `min_length` long, with one block per `work_per_block` multiply-adds, at most
+// kMaxBlocks. Depends on the shape alone: each output element is computed by the same BLAS call
+// over the same block whatever the thread count, so results are bitwise identical for any count.
+struct OutputBlocks {
+  std::int64_t count = 1, length = 0;
+};
+
+OutputBlocks output_blocks(std::int64_t extent, double macs, double work_per_block, std::int64_t min_length) {
+  const auto by_work = static_cast<std::int64_t>(macs / work_per_block);
+  const std::int64_t most = std::max<std::int64_t>(1, std::min(kMaxBlocks, extent / min_length));
+  const std::int64_t wanted = std::clamp<std::int64_t>(by_work, 1, most);
+  OutputBlocks blocks;
+  blocks.length = ((extent + wanted - 1) / wanted + 15) / 16 * 16;
+  blocks.count = (extent + blocks.length - 1) / blocks.length;
+  return blocks;
+}
+
+// y += op(M)·x, M row-major rows×cols, in blocks of the output of at least 64 and one per
+// kGemvMacsPerBlock multiply-adds: at batch 1 a recurrent step is bound by reading the weight
+// matrix, and cores that each keep their rows of it in their own L2 cache read it several times
+// faster than one core streaming all of it.
+constexpr double kGemvMacsPerBlock = 1 << 16;
 
 template <typename T>
 void split_gemv(bool trans, std::int64_t rows, std::int64_t cols, const T* mat, std::int64_t ld, const T* x,
                 std::int64_t incx, T* y, std::int64_t incy) {
   const std::int64_t out = trans ? cols : rows;
-  if (static_cast<double>(rows) * static_cast<double>(cols) < kSplitGemvMacs || out < 64) {
+  const OutputBlocks blocks = output_blocks(out, static_cast<double>(rows) * static_cast<double>(cols),
+                                            kGemvMacsPerBlock, 64);
+  if (blocks.count == 1) {
     call_gemv(trans, rows, cols, mat, ld, x, incx, y, incy);
     return;
   }
-  const std::int64_t cut = (out / 2 + 15) / 16 * 16;
-  run_two_halves([&](int half) {
-    const std::int64_t begin = half == 0 ? 0 : cut, end = half == 0 ? cut : out;
+  parallel_blocks(blocks.count, [&](std::int64_t block) {
+    const std::int64_t begin = block * blocks.length, end = std::min(out, begin + blocks.length);
     if (trans)
       call_gemv(true, rows, end - begin, mat + begin, ld, x, incx, y + begin * incy, incy);
     else
@@ -99,28 +119,26 @@ bool try_gemv(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, 
   return true;
 }
 
-// Products of at least kSplitMacs multiply-adds are cut in two along the longer of m and n (at a
-// multiple of 16), and the halves run on two threads (run_two_halves). The cut depends only on
-// the shape, so every element is computed by the same kernel calls whatever the thread count:
-// bitwise-identical results with 1 or 2 threads (letting OpenBLAS thread a product partitions it
-// by thread count, and the results differ in the last bit). The threshold is low enough to cut a
-// recurrent step's (32×128)·(128×128) product (~8 µs): the helper thread is handed work in well
-// under a microsecond (parallel.cpp). Measured at batch 32, H = 128: 2^19 beat 2^20 and 2^18.
-constexpr double kSplitMacs = 1 << 19;
+// Products are cut along the longer of m and n into blocks of at least 64 and one per
+// kGemmMacsPerBlock multiply-adds (output_blocks). Letting OpenBLAS thread a product instead
+// partitions it by thread count, and the results then differ in the last bit between counts.
+// A block is small enough that a recurrent step's (32×128)·(128×128) product (~8 µs) is cut in
+// two, and large enough that re-packing the shared operand for every block costs a few percent.
+constexpr double kGemmMacsPerBlock = 1 << 18;
 
 template <typename T>
 void split_gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
                 const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
-  const bool big = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kSplitMacs;
-  if (!big || std::max(m, n) < 32) {
+  const bool by_rows = m >= n;
+  const std::int64_t extent = by_rows ? m : n;
+  const OutputBlocks blocks = output_blocks(
+      extent, static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k), kGemmMacsPerBlock, 64);
+  if (blocks.count == 1) {
     call_blas(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  const bool by_rows = m >= n;
-  const std::int64_t extent = by_rows ? m : n;
-  const std::int64_t cut = (extent / 2 + 15) / 16 * 16;
-  run_two_halves([&](int half) {
-    const std::int64_t begin = half == 0 ? 0 : cut, end = half == 0 ? cut : extent;
+  parallel_blocks(blocks.count, [&](std::int64_t block) {
+    const std::int64_t begin = block * blocks.length, end = std::min(extent, begin + blocks.length);
     if (by_rows)
       call_blas(ta, tb, end - begin, n, k, ta ? a + begin : a + begin * lda, lda, b, ldb, beta, c + begin * ldc, ldc);
     else

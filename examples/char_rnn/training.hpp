@@ -26,7 +26,7 @@ struct TrainConfig {
   bool resume = false;
   std::string init_weights;  // optional safetensors with initial model weights (for parity runs)
   std::string dump_init;     // optional: write the initial model weights here and continue
-  int threads = 0;           // BLAS threads (0: library default)
+  int threads = 0;           // xg::set_num_threads (0: library default)
 };
 
 /// `char_rnn train` in every process of `job` (one, or the ranks of mpirun -np N: each trains on
