@@ -151,6 +151,11 @@ class Tensor {
   Tensor detach() const;
   /// A deep copy (differentiable).
   Tensor clone() const;
+  /// This tensor (torch.Tensor.contiguous): xgrad's tensors are always contiguous, row-major —
+  /// transpose/permute/expand copy — so there is nothing to rearrange.
+  Tensor contiguous() const { return *this; }
+  /// Always true (see contiguous()).
+  bool is_contiguous() const { return true; }
   /// Converts between dtypes (differentiable between float dtypes); a no-op if already `dtype`.
   Tensor to(Dtype dtype) const;
 

@@ -167,6 +167,20 @@ BOOST_AUTO_TEST_CASE(clone_is_a_deep_differentiable_copy) {
   BOOST_TEST(x.grad().to_vector() == std::vector<double>({2, 4}), boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(contiguous_returns_the_same_tensor) {
+  // A PyTorch idiom that ports unchanged: t().contiguous() is the transpose (already a copy in
+  // xgrad), the same handle, and gradients flow through it.
+  Tensor x = from_vector({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {2, 3}, kFloat64).requires_grad_();
+  Tensor t = x.t();
+  Tensor c = t.contiguous();
+  BOOST_TEST(c.is_contiguous());
+  BOOST_TEST(c.raw_data() == t.raw_data());
+  BOOST_TEST((c.shape() == Shape{3, 2}));
+  BOOST_TEST(c.to_vector() == std::vector<double>({1, 4, 2, 5, 3, 6}), boost::test_tools::per_element());
+  (c * c).sum().backward();
+  BOOST_TEST(x.grad().to_vector() == std::vector<double>({2, 4, 6, 8, 10, 12}), boost::test_tools::per_element());
+}
+
 // ---- gradcheck itself ----------------------------------------------------------------
 
 // An op with a deliberately wrong backward (claims d(x²)/dx = x): gradcheck must reject it.
