@@ -51,7 +51,7 @@ way_install() {
   local foreign lib
   for lib in "$work"/prefix/lib/libxgrad*.so; do
     foreign=$(nm -D --defined-only -C "$lib" | awk '{ $1 = ""; $2 = ""; print }' |
-              grep -vE '^ +((typeinfo|typeinfo name|vtable|VTT|guard variable) for |(non-)?virtual thunk to |[a-z ]+\*+ )?xg::' |
+              grep -vE '^ +((typeinfo|typeinfo name|vtable|VTT|guard variable) for |(non-)?virtual thunk to |[a-z ]+\*+ |(void|bool|double) )?xg::' |
               grep -vE '^ +XGRAD_[0-9.]+$' || true)
     if [[ -n "$foreign" ]]; then
       echo "$(basename "$lib") exports symbols outside namespace xg:"; echo "$foreign" | head -20; return 1
