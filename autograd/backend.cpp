@@ -88,8 +88,8 @@ void ensure_runtime_initialized() {
                              ? openblas_get_num_threads()
                              : detail::available_cpus();
     // OpenBLAS itself always runs single-threaded: xgrad cuts large products into blocks by shape
-    // and its OpenMP threads run those (blas.cpp), so results never depend on the thread count
-    // and OpenBLAS's own pool never competes with OpenMP's for the cores.
+    // and its oneTBB threads run those (blas.cpp), so results never depend on the thread count
+    // and OpenBLAS's own pool never competes with oneTBB's for the cores.
     openblas_set_num_threads(1);
   });
 }

@@ -18,7 +18,7 @@ BackendInfo backend_info();
 std::string backend_summary();
 
 /// Threads for matrix products, large elementwise kernels, reductions over rows and the optimizers
-/// (like torch.set_num_threads), any count from 1 up; OpenMP runs them. Results are bitwise the
+/// (like torch.set_num_threads), any count from 1 up; oneTBB runs them. Results are bitwise the
 /// same for every thread count: work is cut into blocks by shape, never by thread count
 /// (autograd/detail/parallel.hpp).
 void set_num_threads(int threads);
