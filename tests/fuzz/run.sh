@@ -45,7 +45,7 @@ build_target() {  # name, sources...
   newest=$(ls -t "$@" "$build/lib/libxgrad.a" "$root/tests/fuzz/run.sh" | head -1)
   if [[ ! -x $out || $newest -nt $out ]]; then
     echo "run.sh: building $name"
-    "$CXX" "${flags[@]}" "$@" "$build/lib/libxgrad.a" "$openblas" -lpthread -ldl -o "$out"
+    "$CXX" "${flags[@]}" "$@" "$build/lib/libxgrad.a" "$openblas" -ltbb -lpthread -ldl -o "$out"
   fi
 }
 build_target fuzz_safetensors tests/fuzz/fuzz_safetensors.cpp
