@@ -16,14 +16,16 @@
 // - Written by hand in plain loops (OpenMP over rows or elements): the embedding gather and its
 //   scatter-add gradient, softmax + cross-entropy, the gradient-norm clip and Adam. They touch
 //   O(T·B·V + parameters) numbers per step against O(T·B·H²) for the recurrence, so they are a small
-//   part of the step at the sizes that matter (a few % at H = 128, less above).
+//   part of the step (measured with section timers, 1 thread: 12–13 % at H = 128 B = 1, under 2 %
+//   at H = 512 B = 32).
 // The way a performance-minded oneDNN user writes a training loop: every primitive and memory is
 // created once, before the loop; primitives are created with format_tag::any for weights and diff
 // weights so oneDNN picks its layouts; each weight lives in the layout its forward primitive chose
 // and its gradient is brought into that same layout, so clipping and Adam (elementwise) run on the
 // primitives' own buffers; the only per-step reorders are those a layout choice forces (`Relayout`:
-// on AVX2 the RNN backward wants the weights transposed, ldgoi, while the forward keeps ldigo with
-// a padded leading dimension for LSTM; the head's backward_data wants its weights transposed).
+// on AVX2 the RNN backward wants the weights transposed, ldgoi, while the forward keeps ldigo,
+// padding its leading dimension at some sizes (LSTM at H = 128); the head's backward_data wants its
+// weights transposed).
 // oneDNN's parameters: one bias per gate instead of PyTorch's b_ih + b_hh (their sum is all that
 // matters; GRU keeps the separate hidden bias of the n gate as its 4th bias), the same weights.
 //
