@@ -66,9 +66,10 @@ float* data_of(const memory& m) { return static_cast<float*>(m.get_data_handle()
 std::size_t count_of(const memory& m) { return m.get_desc().get_size() / sizeof(float); }
 void zero(const memory& m) { std::memset(m.get_data_handle(), 0, m.get_desc().get_size()); }
 
-// A tensor the hand-written code owns in a plain layout (`user`) and the layout a primitive chose
-// for it (`prim`). When they agree they are the same memory and sync() does nothing; otherwise
-// sync() runs a reorder, user → prim (weights going in) or prim → user (gradients coming out).
+// A tensor in the layout the step keeps it in (`user`: for a weight, the layout its forward chose)
+// and in the layout another primitive chose for it (`prim`). When they agree they are the same
+// memory and sync() does nothing; otherwise sync() runs a reorder, user → prim (weights going into
+// a backward) or prim → user (gradients coming out of one).
 struct Relayout {
   memory user, prim;
   bool copies = false;
@@ -425,10 +426,7 @@ struct Param {
   std::vector<float> m, v;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc == 2 && std::string(argv[1]) == "--check") return run_check();
+int run_benchmark(int argc, char** argv) {
   bench::Args a;
   try {
     a = bench::parse_args(argc, argv, "onednn_char_rnn");
@@ -590,4 +588,16 @@ int main(int argc, char** argv) {
   const std::string kernel = "onednn-" + isa_name(dnnl::get_effective_cpu_isa());
   bench::run_and_report("onednn", a, kernel, train_step);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc == 2 && std::string(argv[1]) == "--check") return run_check();
+    return run_benchmark(argc, argv);
+  } catch (const dnnl::error& e) {  // a primitive oneDNN cannot create or run: say which and why
+    std::cerr << "onednn_char_rnn: oneDNN error: " << e.what() << " (status " << static_cast<int>(e.status) << ")\n";
+    return 1;
+  }
 }
