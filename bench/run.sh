@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Side-by-side char-RNN training throughput, xgrad vs libtorch, written into bench/RESULTS.md.
+# Side-by-side char-RNN training throughput, xgrad vs libtorch vs oneDNN, written into bench/RESULTS.md.
 #
 #   bench/run.sh [--quick] [--repeats R] [--threads K] [--no-build] [--model rnn|lstm|gru]
 #                [--baseline BIN]   (another char_rnn_throughput, e.g. an older xgrad, run alongside)
+#                [--onednn-threads best|N]   (oneDNN peer: best of 1 and K threads per point, or N)
 #
 # Builds Release in build-bench/, measures the machine's sgemm peak with K threads, then runs the
 # grid H ∈ {128, 256, 512, 1024} × L ∈ {1, 2} × B ∈ {1, 32}, T = 100 (--quick: R = 1,
@@ -10,6 +11,10 @@
 # median chars/s; with K > 1 xgrad also runs on 1 thread for the scaling column). Both processes get the same OPENBLAS_CORETYPE (the kernel xgrad reports), the
 # same thread count, and OMP_WAIT_POLICY=PASSIVE (unless set by the caller; xgrad has no OpenMP,
 # libtorch's spinning OpenMP workers otherwise starve OpenBLAS's threads on a shared 2-core box).
+# The oneDNN peer (bench/peers/onednn_char_rnn.cpp, when libdnnl-dev is installed) joins the
+# alternation after its gradient check (--check) passes; it runs with OMP_WAIT_POLICY unset (its
+# OpenMP pool is the one doing the work; PASSIVE makes it several times slower), on 1 and on K
+# threads at each point, and the table keeps the faster median (--onednn-threads N: N only).
 # The grid table replaces whatever is between <!-- grid:begin --> and <!-- grid:end --> in
 # bench/RESULTS.md; the rest of the file is kept. Raw JSON lines go to build-bench/bench-runs.jsonl.
 set -euo pipefail
@@ -25,6 +30,7 @@ THREADS=2
 BUILD_FIRST=1
 MODEL=rnn
 BASELINE=""
+ONEDNN_THREADS=best
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -33,7 +39,8 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD_FIRST=0 ;;
     --model) MODEL="${2:?--model needs rnn, lstm or gru}"; shift ;;
     --baseline) BASELINE="${2:?--baseline needs a char_rnn_throughput binary}"; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --onednn-threads) ONEDNN_THREADS="${2:?--onednn-threads needs best or a count}"; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown flag '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -51,12 +58,28 @@ if [[ $BUILD_FIRST == 1 ]]; then
   if cmake --build "$BUILD" --target help 2>/dev/null | grep -q libtorch_char_rnn; then
     cmake --build "$BUILD" -j2 --target libtorch_char_rnn
   fi
+  if cmake --build "$BUILD" --target help 2>/dev/null | grep -q onednn_char_rnn; then
+    cmake --build "$BUILD" -j2 --target onednn_char_rnn
+  fi
 fi
 XG="$BUILD/bench/char_rnn_throughput"
 TORCH="$BUILD/bench/libtorch_char_rnn"
+ONEDNN="$BUILD/bench/onednn_char_rnn"
 [[ -x "$XG" ]] || { echo "run.sh: $XG not built" >&2; exit 1; }
 HAVE_TORCH=0; [[ -x "$TORCH" ]] && HAVE_TORCH=1
 [[ $HAVE_TORCH == 1 ]] || echo "run.sh: libtorch peer not built (libtorch-dev missing?); xgrad only" >&2
+HAVE_ONEDNN=0
+if [[ -x "$ONEDNN" ]]; then
+  # Its gradients against a naive loop first: a peer that trains wrongly is no bar to measure against.
+  if "$ONEDNN" --check >&2; then HAVE_ONEDNN=1; else echo "run.sh: oneDNN peer failed --check; left out" >&2; fi
+else
+  echo "run.sh: oneDNN peer not built (libdnnl-dev missing?)" >&2
+fi
+if [[ $ONEDNN_THREADS == best ]]; then
+  ONEDNN_COUNTS=(1); [[ $THREADS -gt 1 ]] && ONEDNN_COUNTS+=("$THREADS")
+else
+  ONEDNN_COUNTS=("$ONEDNN_THREADS")
+fi
 
 # The kernel xgrad runs (after its own selection), pinned for both processes.
 KERNEL="$("$XG" --hidden 8 --layers 1 --batch 1 --seq 2 --steps 1 --warmup 0 --threads 1 |
@@ -100,6 +123,13 @@ for H in "${HS[@]}"; do
         if [[ $HAVE_TORCH == 1 ]]; then
           line="$("$TORCH" "${ARGS[@]}")"; echo "$line" | tee -a "$RAW" >&2
         fi
+        if [[ $HAVE_ONEDNN == 1 ]]; then  # OMP_WAIT_POLICY unset: see the header
+          for n in "${ONEDNN_COUNTS[@]}"; do
+            ONE=("${ARGS[@]}")
+            for i in "${!ONE[@]}"; do [[ ${ONE[$i]} == --threads ]] && ONE[$((i + 1))]=$n; done
+            line="$(env -u OMP_WAIT_POLICY "$ONEDNN" "${ONE[@]}")"; echo "$line" | tee -a "$RAW" >&2
+          done
+        fi
       done
     done
   done
@@ -109,7 +139,8 @@ ELAPSED=$(( $(date +%s) - START ))
 MACHINE="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores"
 DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
-export RAW RESULTS PEAK_JSON COMMAND MACHINE DATE LOAD ELAPSED THREADS REPEATS V E T MODEL BASELINE
+ONEDNN_THREAD_LIST="${ONEDNN_COUNTS[*]}"
+export RAW RESULTS PEAK_JSON COMMAND MACHINE DATE LOAD ELAPSED THREADS REPEATS V E T MODEL BASELINE HAVE_ONEDNN ONEDNN_THREAD_LIST
 python3 - <<'PY'
 import json, os, statistics
 from collections import defaultdict
@@ -126,6 +157,7 @@ for line in open(env["RAW"]):
         runs[(j["H"], j["L"], j["B"], j["T"])][j["impl"]].append(j)
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}[env["MODEL"]]
+HAVE_ONEDNN = env["HAVE_ONEDNN"] == "1"
 MARK = "grid" if env["MODEL"] == "rnn" else "grid-" + env["MODEL"]
 LAYER = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[env["MODEL"]]
 
@@ -152,6 +184,15 @@ for (H, L, B, T) in sorted(runs, key=lambda k: (k[0], k[1], k[2])):
     baseline = f" | {fmt(cb, ',.0f')} | {fmt(cx / cb if cx and cb else None, '.2f')}×" if env["BASELINE"] else ""
     scaling = f"{speedup:.2f}× ({speedup / int(env['THREADS']) * 100:.0f} %)" if speedup else "n/a"
     ratio = cx / ct if cx and ct else None
+    # oneDNN: the faster of its thread counts (median over repeats for each).
+    by_threads = defaultdict(list)
+    for r in runs[(H, L, B, T)].get("onednn", []):
+        by_threads[r["threads"]].append(r)
+    co, no = max(((med(rs, "chars_per_s"), n) for n, rs in by_threads.items()), default=(None, None))
+    onednn = (f" | {fmt(co, ',.0f')} ({no}t) | **{fmt(cx / co if cx and co else None, '.2f')}×**"
+              if HAVE_ONEDNN else "")
+    po = co * fpc / (peak_gflops * 1e9) * 100 if co else None
+    peak_o = f" / {fmt(po, '.1f')}%" if HAVE_ONEDNN else ""
     # Fastest single step of all runs: the least disturbed by other processes on a shared machine.
     mx = min((r["min_step_ms"] for r in xg), default=None)
     mt = min((r["min_step_ms"] for r in th), default=None)
@@ -159,14 +200,19 @@ for (H, L, B, T) in sorted(runs, key=lambda k: (k[0], k[1], k[2])):
     px = cx * fpc / (peak_gflops * 1e9) * 100 if cx else None
     pt = ct * fpc / (peak_gflops * 1e9) * 100 if ct else None
     rows.append(f"| H={H} L={L} B={B} | {fmt(cx, ',.0f')} | {fmt(ct, ',.0f')} | **{fmt(ratio, '.2f')}×** "
-                f"| {fmt(ratio_min, '.2f')}× | {fmt(med(xg, 'peak_rss_mib'), '.0f')} / {fmt(med(th, 'peak_rss_mib'), '.0f')} "
-                f"| {fmt(fpc / 1e6, '.2f')} | {fmt(px, '.1f')}% / {fmt(pt, '.1f')}% "
+                f"| {fmt(ratio_min, '.2f')}×{onednn} | {fmt(med(xg, 'peak_rss_mib'), '.0f')} / {fmt(med(th, 'peak_rss_mib'), '.0f')} "
+                f"| {fmt(fpc / 1e6, '.2f')} | {fmt(px, '.1f')}% / {fmt(pt, '.1f')}%{peak_o} "
                 f"| {fmt(med(xg, 'minor_faults_per_step'), '.0f')} / {fmt(med(th, 'minor_faults_per_step'), '.0f')} "
                 f"| {fmt(med(xg, 'loss'), '.3f')} / {fmt(med(th, 'loss'), '.3f')} | {scaling}{baseline} |")
 
-kernels = sorted({r["blas_kernel"] for v in runs.values() for rs in v.values() for r in rs})
+kernels = sorted({r["blas_kernel"] for v in runs.values() for i, rs in v.items() if i != "onednn" for r in rs})
+onednn_isa = sorted({r["blas_kernel"] for v in runs.values() for r in v.get("onednn", [])})
+ONEDNN_NOTE = (f"- oneDNN: `bench/peers/onednn_char_rnn.cpp`, oneDNN 2.6.3's fused RNN primitives ({', '.join(onednn_isa)} JIT;\n"
+               f"  gradients checked by its `--check` before the grid), OpenMP with `OMP_WAIT_POLICY` unset; run with\n"
+               f"  {' and with '.join(env['ONEDNN_THREAD_LIST'].split())} thread(s) in the same alternation, the faster median shown with its thread count.\n"
+               ) if HAVE_ONEDNN else ""
 section = f"""<!-- {MARK}:begin -->
-## Char-level {LAYER} training throughput, xgrad vs libtorch
+## Char-level {LAYER} training throughput, xgrad vs libtorch{" vs oneDNN" if HAVE_ONEDNN else ""}
 
 - Command: `{env['COMMAND'].strip()}` ({env['ELAPSED']} s wall for the grid)
 - Date: {env['DATE']}; machine: {env['MACHINE']}; load average at the end: {env['LOAD']}
@@ -182,11 +228,11 @@ section = f"""<!-- {MARK}:begin -->
   average above says how busy it was. Single runs can be off by 2× or more; compare ratios from
   the same run, not absolute numbers across runs. "Ratio of fastest steps" compares the single fastest
   step of each implementation over all its runs (libtorch ms / xgrad ms), which other processes disturb least.
-{"- Baseline: `" + env["BASELINE"] + "` (another xgrad build), run in the same alternation; last two columns." + chr(10) if env["BASELINE"] else ""}- Scaling: xgrad's chars/s with {env['THREADS']} threads over its chars/s with 1 thread (same point, runs interleaved),
+{ONEDNN_NOTE}{"- Baseline: `" + env["BASELINE"] + "` (another xgrad build), run in the same alternation; last two columns." + chr(10) if env["BASELINE"] else ""}- Scaling: xgrad's chars/s with {env['THREADS']} threads over its chars/s with 1 thread (same point, runs interleaved),
   and that speed-up per thread (efficiency).
 
-| point | xgrad chars/s | libtorch chars/s | ratio xgrad/libtorch | ratio of fastest steps | peak RSS MiB (xgrad / libtorch) | MFLOP/char | % of peak (xgrad / libtorch) | minor faults/step (xgrad / libtorch) | final loss (xgrad / libtorch) | xgrad 1 → {env['THREADS']} threads |{" baseline chars/s | xgrad/baseline |" if env["BASELINE"] else ""}
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{"---:|---:|" if env["BASELINE"] else ""}
+| point | xgrad chars/s | libtorch chars/s | ratio xgrad/libtorch | ratio of fastest steps |{" oneDNN chars/s (threads) | ratio xgrad/oneDNN |" if HAVE_ONEDNN else ""} peak RSS MiB (xgrad / libtorch) | MFLOP/char | % of peak (xgrad / libtorch{" / oneDNN" if HAVE_ONEDNN else ""}) | minor faults/step (xgrad / libtorch) | final loss (xgrad / libtorch) | xgrad 1 → {env['THREADS']} threads |{" baseline chars/s | xgrad/baseline |" if env["BASELINE"] else ""}
+|---|---:|---:|---:|---:|{"---:|---:|" if HAVE_ONEDNN else ""}---:|---:|---:|---:|---:|---:|{"---:|---:|" if env["BASELINE"] else ""}
 """ + "\n".join(rows) + f"\n<!-- {MARK}:end -->"
 
 path = env["RESULTS"]

@@ -19,6 +19,7 @@ packages=(
 # Optional peers for fixtures and benchmarks (never needed to build or test): pass --peers.
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(python3-torch libtorch-dev libbenchmark-dev)
+  packages+=(libdnnl-dev ocl-icd-opencl-dev)  # oneDNN peer (bench/peers); dnnl's CMake config needs OpenCL
 fi
 
 missing=()
