@@ -1,12 +1,14 @@
 #include "autograd/ops_recurrent.hpp"
 
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "autograd/creation.hpp"
 #include "autograd/detail/blas.hpp"
 #include "autograd/detail/kernel_utils.hpp"
+#include "autograd/detail/packed_gemm.hpp"
 #include "autograd/detail/shape_kernels.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
@@ -41,13 +43,44 @@ Tensor stack_rows(const std::vector<Tensor>& blocks, std::int64_t width, Dtype d
   }
   return out;
 }
+// From this many rows a step's product runs on the packed weight; one row (batch 1) is a
+// matrix-vector product, which streams the weight once anyway (detail::gemm's gemv path).
+constexpr std::int64_t kPackedMinRows = 2;
 }  // namespace
+
+struct RecurrentWeight::Packs {
+  explicit Packs(Tensor w) : weight(std::move(w)) {}
+  // W (O×I) for the forward h·Wᵀ, and Wᵀ for the backward g·W = g·(Wᵀ)ᵀ.
+  template <typename T>
+  const detail::PackedMatrix<T>& forward() {
+    std::call_once(forward_once, [&] {
+      forward_pack = std::make_shared<detail::PackedMatrix<T>>(weight.data<T>(), weight.size(0), weight.size(1),
+                                                               weight.size(1), 1);
+    });
+    return *static_cast<const detail::PackedMatrix<T>*>(forward_pack.get());
+  }
+  // Packed by the first backward step: the engine has checked the weight's version by then, so
+  // its values are the ones the forward used.
+  template <typename T>
+  const detail::PackedMatrix<T>& backward() {
+    std::call_once(backward_once, [&] {
+      backward_pack = std::make_shared<detail::PackedMatrix<T>>(weight.data<T>(), weight.size(1), weight.size(0), 1,
+                                                                weight.size(1));
+    });
+    return *static_cast<const detail::PackedMatrix<T>*>(backward_pack.get());
+  }
+
+  Tensor weight;
+  std::once_flag forward_once, backward_once;
+  std::shared_ptr<void> forward_pack, backward_pack;  // detail::PackedMatrix<T> of the weight's dtype
+};
 
 RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight) {
   detail::check_floating("RecurrentWeight", weight, "weight");
   if (weight.dim() != 2)
     throw std::invalid_argument("RecurrentWeight: weight must be 2-D (out, in), got shape " + shape_str(weight.shape()));
   hub_ = weight;
+  packs_ = std::make_shared<Packs>(weight.detach());
   if (!needs_grad({&weight})) return;
   hub_ = detail::alias_with_shape(weight, weight.shape());
   const std::int64_t out_features = weight.size(0), in_features = weight.size(1);
@@ -91,14 +124,18 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
   Tensor out = base.detach().clone();
   detail::dispatch_floating(op, base.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    detail::gemm(false, true, N, O, I, h.data<T>(), I, weight_.data<T>(), I, T(1), out.data<T>(), O);
+    if (N >= kPackedMinRows)
+      packs_->forward<T>().multiply_add(N, h.data<T>(), I, out.data<T>(), O);
+    else
+      detail::gemm(false, true, N, O, I, h.data<T>(), I, weight_.data<T>(), I, T(1), out.data<T>(), O);
   });
   if (!needs_grad({&base, &h, &hub_})) return out;
   const bool want_h = h.requires_grad(), want_w = hub_.requires_grad();
   record(out, "RecurrentWeight::add_product", {base, h, hub_},
          // w is saved from hub_ (the same storage as the weight): under create_graph it is re-attached
          // to the hub, so dh = g·W is differentiable w.r.t. the weight too.
-         [key = hub_.grad_fn().get(), w = detail::save_for_backward(hub_), h = detail::save_for_backward(h), want_h, want_w](const Tensor& g) {
+         [key = hub_.grad_fn().get(), w = detail::save_for_backward(hub_), h = detail::save_for_backward(h), want_h, want_w,
+          packs = packs_](const Tensor& g) {
            std::vector<Tensor> grads(3);
            grads[0] = g;
            if (is_grad_enabled()) {  // create_graph: recorded, each step's gᵀh handed to the hub as is
@@ -108,10 +145,15 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
            }
            if (want_h) {
              const std::int64_t n = g.size(0), o = w.size(0), i = w.size(1);
-             grads[1] = empty({n, i}, g.dtype());
              detail::dispatch_floating("RecurrentWeight::add_product", g.dtype(), [&](auto tag) {
                using T = decltype(tag);
-               detail::gemm(false, false, n, i, o, g.data<T>(), o, w.data<T>(), i, T(0), grads[1].data<T>(), i);
+               if (n >= kPackedMinRows) {
+                 grads[1] = zeros({n, i}, g.dtype());
+                 packs->backward<T>().multiply_add(n, g.data<T>(), o, grads[1].data<T>(), i);
+               } else {
+                 grads[1] = empty({n, i}, g.dtype());
+                 detail::gemm(false, false, n, i, o, g.data<T>(), o, w.data<T>(), i, T(0), grads[1].data<T>(), i);
+               }
              });
            }
            if (want_w) {

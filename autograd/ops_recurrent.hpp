@@ -17,13 +17,17 @@ class RecurrentWeight {
  public:
   /// weight (O, I), float32/float64.
   explicit RecurrentWeight(const Tensor& weight);
-  /// base + h Wᵀ: base (N, O), h (N, I) → (N, O). One gemm with β = 1 onto a copy of base.
+  /// base + h Wᵀ: base (N, O), h (N, I) → (N, O), onto a copy of base. With N ≥ 2 rows the
+  /// weight is packed once, on the first step, for all the steps' products (and Wᵀ once, on the
+  /// first backward step, for their h-gradients): a BLAS call would re-pack it at every step.
   /// Throws std::invalid_argument naming the shapes when they do not fit.
   Tensor add_product(const Tensor& base, const Tensor& h) const;
 
  private:
+  struct Packs;  // W and Wᵀ packed for detail::PackedMatrix, each made on first use
   Tensor weight_;
   Tensor hub_;  // what the steps record as their weight input (the weight itself when no grad is needed)
+  std::shared_ptr<Packs> packs_;
 };
 
 }  // namespace xg

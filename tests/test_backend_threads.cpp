@@ -112,6 +112,17 @@ std::vector<std::vector<float>> run_parallel_kernels() {
   out.push_back(bits_of(loss));
   out.push_back(bits_of(logits.grad()));
   out.push_back(bits_of(p.grad()));
+  // A batch-32 recurrence: the step products and their h-gradients run on the packed weight
+  // (detail::PackedMatrix), the weight gradient on one gemm over all steps.
+  manual_seed(7);  // the module's initial weights, the same in every run
+  nn::RNN rnn(nn::RNNOptions(64, 256));
+  const Tensor sequence = randn({12, 32, 64}, gen).requires_grad_();
+  const Tensor outputs = rnn.forward(sequence).first;
+  (outputs * outputs).sum().backward();
+  out.push_back(bits_of(outputs));
+  out.push_back(bits_of(sequence.grad()));
+  for (const auto& [name, parameter] : rnn.named_parameters())
+    if (name == "weight_hh_l0") out.push_back(bits_of(parameter.grad()));
   // Three Adam steps on a large parameter.
   Tensor q = randn({100003}, gen).requires_grad_();
   optim::Adam adam({q}, optim::AdamOptions(1e-2));

@@ -35,6 +35,55 @@ BOOST_AUTO_TEST_CASE(add_product_value) {
              boost::test_tools::per_element());
 }
 
+// From two rows on, the product runs on the weight packed into panels of 16 floats / 8 doubles
+// (AVX2), depth in chunks of 256 and rows in tiles of 6: sizes around every edge, against a
+// long-double sum. Tolerance: depth · ε · (|base| + Σ|h||w|), the bound of any summation order.
+template <typename T>
+void check_packed_product(Dtype dtype) {
+  Generator gen(21);
+  for (std::int64_t n : {1, 2, 5, 6, 7, 13})
+    for (std::int64_t out : {1, 15, 16, 17, 40})
+      for (std::int64_t in : {1, 255, 256, 300}) {
+        const Tensor w = randn({out, in}, gen, dtype), h = randn({n, in}, gen, dtype), base = randn({n, out}, gen, dtype);
+        const Tensor got = RecurrentWeight(w).add_product(base, h);
+        const T *pw = w.data<T>(), *ph = h.data<T>(), *pb = base.data<T>(), *pg = got.data<T>();
+        for (std::int64_t r = 0; r < n; ++r)
+          for (std::int64_t o = 0; o < out; ++o) {
+            long double sum = pb[r * out + o], magnitude = std::abs(pb[r * out + o]);
+            for (std::int64_t k = 0; k < in; ++k) {
+              sum += static_cast<long double>(ph[r * in + k]) * pw[o * in + k];
+              magnitude += std::abs(static_cast<long double>(ph[r * in + k]) * pw[o * in + k]);
+            }
+            const long double bound = static_cast<long double>(in + 1) * std::numeric_limits<T>::epsilon() * magnitude;
+            BOOST_TEST_CONTEXT("n " << n << ", out " << out << ", in " << in << ", element (" << r << ", " << o << ")") {
+              BOOST_TEST(std::abs(pg[r * out + o] - sum) <= bound);
+            }
+          }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(add_product_value_on_the_packed_weight) {
+  check_packed_product<float>(kFloat32);
+  check_packed_product<double>(kFloat64);
+}
+
+// The backward's g·W also runs on a packing (of Wᵀ) made by the first backward step; the engine's
+// version check must still stop a backward after the weight changed in place, and nothing stale
+// may be used when the same weight is packed again for the next forward.
+BOOST_AUTO_TEST_CASE(packed_weight_follows_in_place_updates) {
+  Tensor x = leaf({3, 4, 5}, 12), w = leaf({5, 5}, 13);
+  Tensor loss = sum(unroll(x, zeros({4, 5}, kFloat64), w, 3).back());
+  {
+    NoGradGuard no_grad;
+    w.mul_(2.0);
+  }
+  check_throws<std::runtime_error>([&] { loss.backward(); }, {"add_product", "modified by an inplace operation"});
+  // A fresh forward after the update uses the new values: compare with the unpacked formula.
+  Tensor h = zeros({4, 5}, kFloat64);
+  for (std::int64_t t = 0; t < 3; ++t) h = tanh(select(x, 0, t) + matmul(h, transpose(w, 0, 1)));
+  xg::testing::check_close(unroll(x, zeros({4, 5}, kFloat64), w, 3).back(), h, 1e-12, 1e-14);
+}
+
 BOOST_AUTO_TEST_CASE(add_product_gradient_over_a_recurrence) {
   for (std::int64_t steps : {1, 5}) {
     Tensor x = leaf({steps, 3, 4}, 1), h0 = leaf({3, 4}, 2), w = leaf({4, 4}, 3, -0.6, 0.6);
