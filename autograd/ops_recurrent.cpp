@@ -48,31 +48,25 @@ Tensor stack_rows(const std::vector<Tensor>& blocks, std::int64_t width, Dtype d
 constexpr std::int64_t kPackedMinRows = 2;
 }  // namespace
 
-struct RecurrentWeight::Packs {
-  explicit Packs(Tensor w) : weight(std::move(w)) {}
-  // W (O×I) for the forward h·Wᵀ, and Wᵀ for the backward g·W = g·(Wᵀ)ᵀ.
+// The weight packed for detail::PackedMatrix on first use: as W (O×I) for the steps' h·Wᵀ, or as
+// Wᵀ for their backward g·W = g·(Wᵀ)ᵀ. The backward one is made by the first backward step, after
+// the engine has checked the weight's version, so its values are the ones the forward used.
+struct RecurrentWeight::Pack {
+  Pack(Tensor w, bool t) : weight(std::move(w)), transposed(t) {}
   template <typename T>
-  const detail::PackedMatrix<T>& forward() {
-    std::call_once(forward_once, [&] {
-      forward_pack = std::make_shared<detail::PackedMatrix<T>>(weight.data<T>(), weight.size(0), weight.size(1),
-                                                               weight.size(1), 1);
+  const detail::PackedMatrix<T>& get() {
+    std::call_once(once, [&] {
+      const std::int64_t out = weight.size(0), in = weight.size(1);
+      packed = transposed ? std::make_shared<detail::PackedMatrix<T>>(weight.data<T>(), in, out, 1, in)
+                          : std::make_shared<detail::PackedMatrix<T>>(weight.data<T>(), out, in, in, 1);
     });
-    return *static_cast<const detail::PackedMatrix<T>*>(forward_pack.get());
-  }
-  // Packed by the first backward step: the engine has checked the weight's version by then, so
-  // its values are the ones the forward used.
-  template <typename T>
-  const detail::PackedMatrix<T>& backward() {
-    std::call_once(backward_once, [&] {
-      backward_pack = std::make_shared<detail::PackedMatrix<T>>(weight.data<T>(), weight.size(1), weight.size(0), 1,
-                                                                weight.size(1));
-    });
-    return *static_cast<const detail::PackedMatrix<T>*>(backward_pack.get());
+    return *static_cast<const detail::PackedMatrix<T>*>(packed.get());
   }
 
   Tensor weight;
-  std::once_flag forward_once, backward_once;
-  std::shared_ptr<void> forward_pack, backward_pack;  // detail::PackedMatrix<T> of the weight's dtype
+  bool transposed;
+  std::once_flag once;
+  std::shared_ptr<void> packed;  // a detail::PackedMatrix<T> of the weight's dtype
 };
 
 RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight) {
@@ -80,7 +74,10 @@ RecurrentWeight::RecurrentWeight(const Tensor& weight) : weight_(weight) {
   if (weight.dim() != 2)
     throw std::invalid_argument("RecurrentWeight: weight must be 2-D (out, in), got shape " + shape_str(weight.shape()));
   hub_ = weight;
-  packs_ = std::make_shared<Packs>(weight.detach());
+  // Two packs: the steps' closures keep only the backward one, so the forward one is freed with
+  // this object at the end of the sequence.
+  forward_pack_ = std::make_shared<Pack>(weight.detach(), false);
+  backward_pack_ = std::make_shared<Pack>(weight.detach(), true);
   if (!needs_grad({&weight})) return;
   hub_ = detail::alias_with_shape(weight, weight.shape());
   const std::int64_t out_features = weight.size(0), in_features = weight.size(1);
@@ -125,7 +122,7 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
   detail::dispatch_floating(op, base.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if (N >= kPackedMinRows)
-      packs_->forward<T>().multiply_add(N, h.data<T>(), I, out.data<T>(), O);
+      forward_pack_->get<T>().multiply_add(N, h.data<T>(), I, out.data<T>(), O);
     else
       detail::gemm(false, true, N, O, I, h.data<T>(), I, weight_.data<T>(), I, T(1), out.data<T>(), O);
   });
@@ -135,7 +132,7 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
          // w is saved from hub_ (the same storage as the weight): under create_graph it is re-attached
          // to the hub, so dh = g·W is differentiable w.r.t. the weight too.
          [key = hub_.grad_fn().get(), w = detail::save_for_backward(hub_), h = detail::save_for_backward(h), want_h, want_w,
-          packs = packs_](const Tensor& g) {
+          pack = backward_pack_](const Tensor& g) {
            std::vector<Tensor> grads(3);
            grads[0] = g;
            if (is_grad_enabled()) {  // create_graph: recorded, each step's gᵀh handed to the hub as is
@@ -149,7 +146,7 @@ Tensor RecurrentWeight::add_product(const Tensor& base, const Tensor& h) const {
                using T = decltype(tag);
                if (n >= kPackedMinRows) {
                  grads[1] = zeros({n, i}, g.dtype());
-                 packs->backward<T>().multiply_add(n, g.data<T>(), o, grads[1].data<T>(), i);
+                 pack->get<T>().multiply_add(n, g.data<T>(), o, grads[1].data<T>(), i);
                } else {
                  grads[1] = empty({n, i}, g.dtype());
                  detail::gemm(false, false, n, i, o, g.data<T>(), o, w.data<T>(), i, T(0), grads[1].data<T>(), i);

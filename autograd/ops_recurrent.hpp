@@ -24,10 +24,10 @@ class RecurrentWeight {
   Tensor add_product(const Tensor& base, const Tensor& h) const;
 
  private:
-  struct Packs;  // W and Wᵀ packed for detail::PackedMatrix, each made on first use
+  struct Pack;  // the weight packed for the steps' products (forward) or their h-gradients (backward)
   Tensor weight_;
   Tensor hub_;  // what the steps record as their weight input (the weight itself when no grad is needed)
-  std::shared_ptr<Packs> packs_;
+  std::shared_ptr<Pack> forward_pack_, backward_pack_;
 };
 
 }  // namespace xg
