@@ -15,7 +15,9 @@ work=${XGRAD_CONSUMER_WORK:-$root/build-consumer}
 with_deb=1
 [[ "${1:-}" == "--no-deb" ]] && with_deb=0
 jobs=$(nproc)
-cmake_args=(-DCMAKE_BUILD_TYPE=Release)
+# Release configuration (what users install) compiled at -O1: this stage checks packaging, not
+# speed, and builds the library three times; a library file compiles in 4.4 s instead of 9.4 s.
+cmake_args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG")
 command -v ccache >/dev/null && cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 lib_only=(-DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_BENCH=OFF -DXGRAD_WERROR=ON)
 consumer=$root/tests/consumer
