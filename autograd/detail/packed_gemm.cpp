@@ -85,6 +85,7 @@ void PackedMatrix<T>::multiply_add(std::int64_t n, const T* a, std::int64_t lda,
   const std::int64_t per_block = std::max<std::int64_t>(
       {std::int64_t{1}, static_cast<std::int64_t>(kMacsPerBlock / macs_per_panel), (panels_ + kMaxBlocks - 1) / kMaxBlocks});
   const std::int64_t blocks = (panels_ + per_block - 1) / per_block;
+  const std::int64_t tiles = (n + kTileRows - 1) / kTileRows;
   auto run_block = [&](std::int64_t block) {
     const std::int64_t last = std::min(panels_, (block + 1) * per_block);
     for (std::int64_t p = block * per_block; p < last; ++p) {
@@ -92,8 +93,13 @@ void PackedMatrix<T>::multiply_add(std::int64_t n, const T* a, std::int64_t lda,
       const std::int64_t cols = std::min(kWidth, rows_ - p * kWidth);
       for (std::int64_t k0 = 0; k0 < depth_; k0 += kDepthChunk) {
         const std::int64_t k1 = std::min(depth_, k0 + kDepthChunk);
-        for (std::int64_t i = 0; i < n; i += kTileRows)
-          tile_rows(std::min(kTileRows, n - i), a + i * lda, lda, panel, k0, k1, c + i * ldc + p * kWidth, ldc, cols);
+        // The rows spread evenly over the fewest tiles of at most kTileRows (32 rows: 6 6 5 5 5 5,
+        // not 6 6 6 6 6 2, whose 2-row tile has too few accumulators to hide the FMA latency).
+        for (std::int64_t t = 0, i = 0; t < tiles; ++t) {
+          const std::int64_t rows = n / tiles + (t < n % tiles ? 1 : 0);
+          tile_rows(rows, a + i * lda, lda, panel, k0, k1, c + i * ldc + p * kWidth, ldc, cols);
+          i += rows;
+        }
       }
     }
   };
