@@ -8,11 +8,12 @@ split into the parts xgrad runs as separate kernels, each with the number of blo
 parallel.hpp cut it into (fixed by shape, so also the most cores that part can use):
 
   chain    per time step and layer, forward h·W_hh and backward dh·W_hhᵀ: B×H by H×H, strictly
-           one after the other (the recurrence); blocks = min(H/64, B·H²/2¹⁸) for B > 1 (gemm),
-           min(H/64, H²/2¹⁶) for B = 1 (gemv)
-  batched  input projection forward/backward and every weight gradient, over all T·B rows at once
-           (up to 256 blocks: scales to every core)
-  head     the output layer and the loss over T·B rows (up to 256 blocks)
+           one after the other (the recurrence); for B > 1 the packed weight's panels of 16
+           outputs, one block per 2¹⁸ multiply-adds (detail::PackedMatrix), for B = 1
+           min(H/64, H²/2¹⁶) (gemv)
+  batched  input projection forward/backward over all T·B rows (T·B/64 blocks, at most 256), and
+           the weight gradients (their longer side / 64 blocks)
+  head     the output layer and the loss over T·B rows (T·B/64 blocks, at most 256)
 
 Assumptions (stated, not measured on > 2 cores): products run at R GFLOP/s per core (default: half
 this machine's measured 2-thread sgemm peak); a B = 1 matrix–vector product is bound by reading its
@@ -28,7 +29,13 @@ T, V, E = 100, 65, 64
 def blocks_chain(H, B):
     if B == 1:
         return max(1, min(H // 64, H * H // 2**16))
-    return max(1, min(H // 64, B * H * H // 2**18))
+    panels = H // 16
+    per_block = max(1, 2**18 // (B * 16 * H))
+    return -(-panels // per_block)
+
+
+def blocks_batched(extent):  # blas.cpp: blocks of at least 64 along the longer side, at most 256
+    return max(1, min(256, extent // 64))
 
 
 def step_time_s(H, L, B, p, gflops, region_us, bandwidth):
@@ -43,12 +50,14 @@ def step_time_s(H, L, B, p, gflops, region_us, bandwidth):
         else:
             per_product = 2 * B * H * H / rate
         t += 2 * T * (per_product / k + (region_us * 1e-6 if k > 1 else 0))
-        # Batched over T·B rows: input projection fwd + bwd + dW_ih, and dW_hh.
-        flops = 6 * T * B * h_in * H + 2 * T * B * H * H
-        k = min(p, 256)
-        t += flops / rate / k + (4 * region_us * 1e-6 if k > 1 else 0)
+        # Over all T·B rows: the input projection and its input gradient, cut along the rows ...
+        k = min(p, blocks_batched(T * B))
+        t += 4 * T * B * h_in * H / rate / k + (2 * region_us * 1e-6 if k > 1 else 0)
+        # ... and the weight gradients dW_ih, dW_hh, cut along their longer side.
+        k = min(p, blocks_batched(max(H, h_in)))
+        t += (2 * T * B * h_in * H + 2 * T * B * H * H) / rate / k + (2 * region_us * 1e-6 if k > 1 else 0)
     flops = 6 * T * B * H * V
-    k = min(p, 256)
+    k = min(p, blocks_batched(T * B))
     t += flops / rate / k + (3 * region_us * 1e-6 if k > 1 else 0)
     return t
 
@@ -60,7 +69,7 @@ def main():
     ap.add_argument("--bandwidth-gbs", type=float, default=20.0)
     a = ap.parse_args()
     cores = [1, 2, 8, 16, 64]
-    print("| point | chain blocks | " + " | ".join(f"{p} cores" for p in cores) + " |")
+    print("| point | chain blocks | " + " | ".join(f"{p} core{'s' if p > 1 else ''}" for p in cores) + " |")
     print("|---|---:|" + "---:|" * len(cores))
     for H in (128, 256, 512, 1024):
         for L in (1, 2):
